@@ -1,0 +1,175 @@
+"""The ``veneer`` command line: serve, demo, sandbox, check-config, config-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+from facade.settings import ConfigError, Settings, load_settings, settings_json_schema
+
+__all__ = ["main"]
+
+DEFAULT_CONFIG = Path("config/gateway.yaml")
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 1
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="veneer",
+        description="veneer: one clean REST/JSON API over SOAP, XML-RPC and proprietary TCP backends.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the gateway", description="Run the gateway.")
+    _config_argument(serve)
+    serve.add_argument("--host", help="override listen.host")
+    serve.add_argument("--port", type=int, help="override listen.port")
+    serve.set_defaults(handler=_serve)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run the sandbox and the gateway together, printing every URL",
+        description="Start the three sandbox legacy systems and the gateway on the embedded default.",
+    )
+    _config_argument(demo)
+    demo.set_defaults(handler=_demo)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the simulated ERP, CRM and WMS, or steer their faults",
+        description="Run the simulated legacy systems (ERP :8081, CRM :8069, WMS :28192, control :8090).",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1")
+    for name, port in (("erp", 8081), ("crm", 8069), ("wms", 28192), ("control", 8090)):
+        sandbox.add_argument(f"--{name}-port", type=int, default=port, help=f"default {port}")
+    sandbox.set_defaults(handler=_sandbox)
+    sandbox_commands = sandbox.add_subparsers(title="sandbox commands", metavar="COMMAND")
+    fault = sandbox_commands.add_parser(
+        "fault",
+        help="set a fault mode on a running sandbox system",
+        description="Set a fault mode: down, hang, slow:<ms>, error_rate:<0..1>, garbage, "
+        "drop_session (wms), reset.",
+    )
+    fault.add_argument("system", choices=("erp", "crm", "wms"))
+    fault.add_argument("mode", help="down | hang | slow:<ms> | error_rate:<0..1> | garbage | drop_session | reset")
+    fault.add_argument("--control", default="http://127.0.0.1:8090", help="control API base URL")
+    fault.set_defaults(handler=_sandbox_fault)
+    status = sandbox_commands.add_parser("status", help="show every system's fault mode and request count")
+    status.add_argument("--control", default="http://127.0.0.1:8090", help="control API base URL")
+    status.set_defaults(handler=_sandbox_status)
+
+    check = commands.add_parser(
+        "check-config",
+        help="validate a configuration file and list every problem",
+        description="Validate a configuration file; exits 2 and lists every error if it is invalid.",
+    )
+    check.add_argument("file", type=Path, nargs="?", default=DEFAULT_CONFIG)
+    check.set_defaults(handler=_check_config)
+
+    schema = commands.add_parser(
+        "config-schema",
+        help="print the JSON Schema of the configuration file (for editors)",
+        description="Print the JSON Schema of the configuration file.",
+    )
+    schema.set_defaults(handler=_config_schema)
+    return parser
+
+
+def _config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", "-c", type=Path, default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})"
+    )
+
+
+def _load_or_report(path: Path) -> Settings | None:
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return None
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    settings = _load_or_report(args.file)
+    if settings is None:
+        return EXIT_CONFIG
+    print(f"{args.file}: ok ({len(settings.backends)} backends, {len(settings.routes)} routes)")
+    return 0
+
+
+def _config_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(settings_json_schema(), indent=2))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from facade.server import run_gateway
+
+    settings = _load_or_report(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    asyncio.run(run_gateway(settings, host=args.host, port=args.port))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from facade.server import run_demo
+
+    settings = _load_or_report(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    asyncio.run(run_demo(settings))
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from facade.server import run_sandbox
+
+    asyncio.run(run_sandbox(args))
+    return 0
+
+
+def _sandbox_fault(args: argparse.Namespace) -> int:
+    body = json.dumps({"mode": args.mode}).encode()
+    return _control_call(f"{args.control}/faults/{args.system}", body)
+
+
+def _sandbox_status(args: argparse.Namespace) -> int:
+    return _control_call(f"{args.control}/faults", None)
+
+
+def _control_call(url: str, body: bytes | None) -> int:
+    request = urllib.request.Request(url, data=body, method="POST" if body else "GET")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            print(reply.read().decode())
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(exc.read().decode() or str(exc), file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cannot reach the sandbox control API at {url}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

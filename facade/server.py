@@ -1,0 +1,128 @@
+"""Run the gateway, the sandbox, or both (the demo) until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from facade.app import create_app
+from facade.logs import configure_logging
+from facade.settings import Settings
+
+__all__ = ["run_demo", "run_gateway", "run_sandbox", "start_gateway"]
+
+log = structlog.get_logger("veneer")
+
+
+async def start_gateway(
+    settings: Settings, *, host: str | None = None, port: int | None = None
+) -> tuple[web.AppRunner, str]:
+    """Start serving; returns the runner (for cleanup) and the base URL actually bound."""
+    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
+    await runner.setup()
+    host = host or settings.listen.host
+    site = web.TCPSite(runner, host, settings.listen.port if port is None else port, reuse_address=True)
+    await site.start()
+    server = site._server
+    bound = server.sockets[0].getsockname()[1] if server and server.sockets else settings.listen.port
+    return runner, f"http://{host}:{bound}"
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _run(*parts: Callable[[], Awaitable[Callable[[], Awaitable[None]]]]) -> None:
+    """Start each part (which returns its stopper), wait for a signal, stop them in reverse."""
+    stoppers: list[Callable[[], Awaitable[None]]] = []
+    try:
+        for start in parts:
+            stoppers.append(await start())
+        await _until_stopped()
+    finally:
+        for stop in reversed(stoppers):
+            await stop()
+        log.info("stopped")
+
+
+async def run_gateway(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    configure_logging(settings.logging.level, settings.logging.format)
+
+    async def gateway() -> Callable[[], Awaitable[None]]:
+        runner, url = await start_gateway(settings, host=host, port=port)
+        log.info("gateway listening", url=url, config=str(settings.source))
+        return runner.cleanup
+
+    await _run(gateway)
+
+
+async def run_sandbox(args: argparse.Namespace) -> None:
+    from sandbox.runner import Sandbox, SandboxPorts
+
+    configure_logging()
+    ports = SandboxPorts(erp=args.erp_port, crm=args.crm_port, wms=args.wms_port, control=args.control_port)
+    sandbox = Sandbox(ports, host=args.host)
+
+    async def start() -> Callable[[], Awaitable[None]]:
+        await sandbox.start()
+        print(_sandbox_banner(sandbox.urls()), flush=True)
+        return sandbox.stop
+
+    await _run(start)
+
+
+async def run_demo(settings: Settings) -> None:
+    from sandbox.runner import Sandbox
+
+    configure_logging(settings.logging.level, settings.logging.format)
+    sandbox = Sandbox()
+
+    async def start_sandbox() -> Callable[[], Awaitable[None]]:
+        await sandbox.start()
+        return sandbox.stop
+
+    async def gateway() -> Callable[[], Awaitable[None]]:
+        runner, url = await start_gateway(settings)
+        print(_demo_banner(url, settings, sandbox.urls()), flush=True)
+        return runner.cleanup
+
+    await _run(start_sandbox, gateway)
+
+
+def _sandbox_banner(urls: dict[str, str]) -> str:
+    return "\n".join(
+        [
+            "veneer sandbox: three legacy systems of one seeded company",
+            f"  ERP  (SOAP, Dynamics NAV style)   {urls['erp']}?wsdl",
+            f"                                    {urls['erp_items']}?wsdl",
+            f"  CRM  (XML-RPC, Odoo dialect)      {urls['crm']}/common  and  /object",
+            f"  WMS  (Fishbowl TCP, 4-byte frames) {urls['wms']}",
+            f"  Fault control API                 {urls['control']}",
+            "  Inject a fault:  veneer sandbox fault erp down   (modes: down, hang, slow:<ms>,",
+            "                   error_rate:<0..1>, garbage, drop_session, reset)",
+        ]
+    )
+
+
+def _demo_banner(gateway: str, settings: Settings, sandbox_urls: dict[str, str]) -> str:
+    lines = [
+        "",
+        "veneer is running (Ctrl-C stops everything).",
+        "",
+        "Gateway",
+        f"  health            {gateway}/healthz",
+    ]
+    for key in settings.routes:
+        method, _, path = key.partition(" ")
+        lines.append(f"  {method:<6} {gateway}{path}")
+    lines += ["", _sandbox_banner(sandbox_urls), ""]
+    return "\n".join(lines)

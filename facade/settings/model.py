@@ -1,0 +1,191 @@
+"""The shape of a gateway configuration: frozen dataclasses that are also its schema.
+
+Every field's ``metadata["help"]`` is its one-line documentation; docs/configuration.md and the
+JSON Schema (``veneer config-schema``) are generated from the same place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from facade.settings.secret import Secret
+from resilience.breaker import BreakerConfig
+from resilience.bulkhead import BulkheadConfig
+from resilience.cache import CachePolicy
+from resilience.retry import RetryConfig
+from resilience.timeouts import Timeouts
+
+__all__ = [
+    "BUILTIN_KINDS",
+    "HTTP_METHODS",
+    "Backend",
+    "Credentials",
+    "Listener",
+    "Logging",
+    "OutboxPolicy",
+    "Route",
+    "Settings",
+    "Store",
+]
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+BUILTIN_KINDS = ("soap", "xmlrpc", "odoo", "fishbowl", "framed-tcp")
+_NAME = r"[a-z][a-z0-9_-]{0,62}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Listener:
+    host: str = field(default="127.0.0.1", metadata={"help": "address the gateway listens on"})
+    port: int = field(
+        default=8080, metadata={"ge": 0, "le": 65535, "help": "TCP port (0: any free port)"}
+    )
+    workers: int = field(
+        default=1, metadata={"ge": 1, "le": 64, "help": "worker processes (SO_REUSEPORT)"}
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Store:
+    """Where the cache, outbox and idempotency records live."""
+
+    url: str | None = field(
+        default=None,
+        metadata={
+            "help": "postgresql://... or sqlite:///path; unset: a SQLite file in data_dir",
+            "pattern": r"(sqlite(\+aiosqlite)?|postgres(ql)?(\+asyncpg)?)://.*",
+            "pattern_help": "a sqlite:/// or postgresql:// URL",
+        },
+    )
+    data_dir: str = field(
+        default=".veneer",
+        metadata={"help": "directory for the embedded SQLite file, relative to the config file"},
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Logging:
+    level: Literal["debug", "info", "warning", "error"] = field(
+        default="info", metadata={"help": "the least severe level written"}
+    )
+    format: Literal["auto", "json", "console"] = field(
+        default="auto", metadata={"help": "auto: readable on a terminal, JSON lines otherwise"}
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Credentials:
+    username: str | None = field(default=None, metadata={"help": "login name"})
+    password: Secret | None = field(default=None, metadata={"help": "a ${VAR} reference"})
+    api_key: Secret | None = field(default=None, metadata={"help": "a ${VAR} reference"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Backend:
+    """One legacy system behind the gateway."""
+
+    kind: str = field(
+        metadata={
+            "help": "adapter: soap, xmlrpc, odoo, fishbowl, framed-tcp, or an entry-point name"
+        }
+    )
+    endpoint: str = field(
+        metadata={
+            "help": "http(s)://host:port/path or tcp://host:port",
+            "pattern": r"(https?|tcp)://[^\s/:]+(:\d{1,5})?(/\S*)?",
+            "pattern_help": "a URL such as http://127.0.0.1:8081/WS or tcp://127.0.0.1:28192",
+        }
+    )
+    description: str = field(default="", metadata={"help": "what this system is, for operators"})
+    credentials: Credentials = field(
+        default_factory=Credentials, metadata={"help": "how to log in"}
+    )
+    options: Mapping[str, Any] = field(
+        default_factory=dict, metadata={"help": "settings of the adapter kind (WSDL, framing, ...)"}
+    )
+    timeouts: Timeouts = field(
+        default_factory=Timeouts, metadata={"help": "connect and read timeouts"}
+    )
+    breaker: BreakerConfig = field(
+        default_factory=BreakerConfig, metadata={"help": "circuit breaker"}
+    )
+    retry: RetryConfig = field(
+        default_factory=RetryConfig, metadata={"help": "retries of idempotent calls"}
+    )
+    bulkhead: BulkheadConfig = field(
+        default_factory=BulkheadConfig, metadata={"help": "concurrency cap"}
+    )
+    cache: CachePolicy | None = field(
+        default=None, metadata={"help": "default cache policy for this backend's GET routes"}
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OutboxPolicy:
+    """Writes the backend cannot take now are stored and delivered later."""
+
+    max_attempts: int = field(
+        default=8, metadata={"ge": 1, "help": "deliveries tried before dead-lettering"}
+    )
+    resource: str | None = field(
+        default=None,
+        metadata={"help": "path parameter naming the resource, to keep order per resource"},
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Route:
+    """One REST endpoint, keyed in the file by ``"METHOD /api/v1/path/{param}"``."""
+
+    backend: str = field(metadata={"help": "name of a backend declared under backends"})
+    operation: str = field(metadata={"help": "the backend operation, e.g. SalesOrder.Read"})
+    summary: str = field(default="", metadata={"help": "one line for the OpenAPI document"})
+    request: Mapping[str, Any] = field(
+        default_factory=dict, metadata={"help": "operation params from path, query and body"}
+    )
+    response: Any = field(default=None, metadata={"help": "JSON built from the operation's result"})
+    timeout: float | None = field(
+        default=None, metadata={"unit": "seconds", "gt": 0, "help": "total deadline for this route"}
+    )
+    cache: CachePolicy | None = field(default=None, metadata={"help": "cache policy (GET only)"})
+    outbox: OutboxPolicy | None = field(
+        default=None, metadata={"help": "queue writes while the backend is down"}
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    """A whole gateway configuration, as loaded from one file."""
+
+    version: Literal[1] = field(default=1, metadata={"help": "configuration format version"})
+    listen: Listener = field(default_factory=Listener, metadata={"help": "the HTTP listener"})
+    store: Store = field(default_factory=Store, metadata={"help": "the shared state store"})
+    logging: Logging = field(default_factory=Logging, metadata={"help": "log level and format"})
+    backends: Mapping[str, Backend] = field(
+        default_factory=dict, metadata={"help": "legacy systems, by name"}
+    )
+    routes: Mapping[str, Route] = field(
+        default_factory=dict, metadata={"help": 'REST routes, keyed "METHOD /api/v1/path"'}
+    )
+    source: Path | None = field(default=None, metadata={"internal": True})
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the file are relative to the file's own directory."""
+        return self.source.parent if self.source else Path.cwd()
+
+    def store_url(self) -> str:
+        """The SQLAlchemy async URL of the store, with the driver spelled out."""
+        url = self.store.url
+        if url is None:
+            data_dir = (self.base_dir / self.store.data_dir).resolve()
+            return f"sqlite+aiosqlite:///{data_dir / 'veneer.db'}"
+        scheme, _, rest = url.partition("://")
+        driver = {
+            "sqlite": "sqlite+aiosqlite",
+            "postgres": "postgresql+asyncpg",
+            "postgresql": "postgresql+asyncpg",
+        }.get(scheme, scheme)
+        return f"{driver}://{rest}"

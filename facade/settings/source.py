@@ -1,0 +1,156 @@
+"""Read a YAML configuration file into plain data, remembering where every value came from.
+
+Two things PyYAML does not do for us, and a gateway's configuration needs:
+
+- **Positions.** Every value is recorded with its line and column, so an error can say
+  ``gateway.yaml:42:7``. Duplicate keys, which PyYAML silently resolves to the last one, are errors.
+- **Environment references.** ``${VAR}`` and ``${VAR:-default}`` inside string scalars are
+  substituted after parsing (never on the raw text, so a value cannot inject YAML). The result of
+  a substitution is an :class:`EnvStr`, which the binder may coerce to a number or a boolean, and
+  which marks the value as coming from outside the file (secrets must).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from facade.settings.issues import ConfigIssue, Path_
+
+__all__ = ["UNRESOLVED", "EnvStr", "SourceDocument", "read_source"]
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ESCAPED = "$${"
+
+
+class _Unresolved:
+    """Stands where a reference could not be substituted; already reported, so binders skip it."""
+
+    def __repr__(self) -> str:
+        return "<unresolved>"
+
+
+UNRESOLVED: Any = _Unresolved()
+
+
+class EnvStr(str):
+    """A string that was produced, wholly or partly, from an environment reference."""
+
+    __slots__ = ()
+
+
+@dataclass
+class SourceDocument:
+    """Plain data from one file, plus positions and problems found while reading it."""
+
+    path: Path
+    data: Any
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    issues: list[ConfigIssue] = field(default_factory=list)
+
+    def position(self, path: Path_) -> tuple[int, int] | None:
+        """The position of ``path``, or of its nearest ancestor that has one."""
+        while True:
+            if path in self.marks:
+                return self.marks[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+def read_source(path: Path, environ: Mapping[str, str] | None = None) -> SourceDocument:
+    """Parse ``path`` and substitute environment references; never raises on bad content."""
+    environ = os.environ if environ is None else environ
+    doc = SourceDocument(path=path, data=None)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        doc.issues.append(ConfigIssue((), f"cannot read the file: {exc.strerror or exc}"))
+        return doc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = (mark.line + 1, mark.column + 1) if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        doc.issues.append(ConfigIssue((), f"not valid YAML: {problem}", position=where))
+        return doc
+    if node is None:
+        doc.data = {}
+        return doc
+    doc.data = _Converter(doc, environ).convert(node, ())
+    return doc
+
+
+class _Converter:
+    """Turn a composed YAML node tree into plain data with positions and substitutions."""
+
+    def __init__(self, doc: SourceDocument, environ: Mapping[str, str]) -> None:
+        self.doc = doc
+        self.environ = environ
+        self._constructor = yaml.SafeLoader("")
+
+    def convert(self, node: yaml.Node, path: Path_) -> Any:
+        self.doc.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        value = self._constructor.construct_object(node, deep=True)
+        if isinstance(value, str):
+            return self._substitute(value, path)
+        return value
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = self._constructor.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool) or key is None:
+                self._issue(path, f"keys must be plain scalars, got {type(key).__name__}", key_node)
+                continue
+            key_path = (*path, str(key))
+            if str(key) in result:
+                self._issue(key_path, "duplicate key: the earlier value would be ignored", key_node)
+                continue
+            result[str(key)] = self.convert(value_node, key_path)
+        return result
+
+    def _substitute(self, value: str, path: Path_) -> Any:
+        if "${" not in value:
+            return value
+        missing: list[str] = []
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            found = self.environ.get(name)
+            if found is not None and found != "":
+                return found
+            if default is not None:
+                return default
+            missing.append(name)
+            return ""
+
+        parts = value.split(_ESCAPED)
+        result = "${".join(_REFERENCE.sub(replace, part) for part in parts)
+        for name in missing:
+            self._issue(
+                path,
+                f"environment variable {name} is not set and has no default",
+                expected=f"export {name}=..., or write ${{{name}:-default}}",
+            )
+        return UNRESOLVED if missing else EnvStr(result)
+
+    def _issue(self, path: Path_, message: str, node: yaml.Node | None = None, **kw: Any) -> None:
+        where = (
+            (node.start_mark.line + 1, node.start_mark.column + 1)
+            if node
+            else self.doc.position(path)
+        )
+        self.doc.issues.append(ConfigIssue(path, message, position=where, **kw))
