@@ -8,7 +8,8 @@ same port.
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+from typing import Protocol, cast
 
 from aiohttp import web
 
@@ -61,7 +62,10 @@ class HttpSystem:
         return f"http://{self.host}:{self._port}"
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        # A request held by `hang` must not keep shutdown waiting for aiohttp's default 60 s.
+        self._runner = web.AppRunner(
+            self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
         await self._runner.setup()
         await self._listen()
 
@@ -74,7 +78,7 @@ class HttpSystem:
         assert self._runner is not None
         self._site = web.TCPSite(self._runner, self.host, self._port, reuse_address=True)
         await self._site.start()
-        server = self._site._server
+        server = cast(asyncio.Server | None, self._site._server)
         if self._port == 0 and server is not None and server.sockets:
             self._port = server.sockets[0].getsockname()[1]
 

@@ -45,7 +45,7 @@ def _schema_for(hint: Any, meta: Mapping[str, Any], defs: dict[str, Any]) -> dic
         members = [_schema_for(m, meta, defs) for m in typing.get_args(hint)]
         return {"anyOf": members}
     if origin is typing.Literal:
-        return {"enum": list(typing.get_args(hint))}
+        return {"anyOf": [{"enum": list(typing.get_args(hint))}, _ENV_REFERENCE]}
     if origin is tuple:
         items = _schema_for(typing.get_args(hint)[0], {}, defs)
         return {"type": "array", "items": items}
@@ -86,7 +86,7 @@ def _scalar(hint: Any, meta: Mapping[str, Any]) -> dict[str, Any]:
             base[word] = meta[key]
     if "pattern" in meta:
         base["pattern"] = f"^(?:{meta['pattern']})$"
-    if hint in (int, float, bool):
+    if hint in (int, float, bool) or "pattern" in meta:
         alternatives = [base, _ENV_REFERENCE]
         if meta.get("unit") == "seconds":
             alternatives.insert(1, _DURATION_TEXT)

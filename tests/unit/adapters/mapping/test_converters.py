@@ -1,0 +1,50 @@
+"""The named converters for real-world value quirks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from adapters.mapping import BUILTIN_CONVERTERS as C
+from adapters.mapping import ConversionError
+
+
+def test_odoo_false_is_null_but_other_falsy_values_survive() -> None:
+    """Only Odoo's False-for-empty becomes null; 0 and '' are real values."""
+    assert C["odoo_false"](False) is None
+    assert C["odoo_false"](0) == 0 and C["odoo_false"]("") == ""
+
+
+def test_many2one_pairs_become_objects() -> None:
+    """[id, name] → {id, name}; False → null; garbage is an error."""
+    assert C["many2one"]([57, "Germany"]) == {"id": 57, "name": "Germany"}
+    assert C["many2one"](False) is None
+    with pytest.raises(ConversionError):
+        C["many2one"](["x", "y"])
+
+
+def test_zoneless_utc_datetimes_get_a_z() -> None:
+    """Odoo's 'YYYY-MM-DD HH:MM:SS' (UTC, no zone) becomes ISO 8601 with Z; aware values are normalised."""
+    assert C["utc_datetime"]("2026-01-05 08:00:00") == "2026-01-05T08:00:00Z"
+    aware = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert C["utc_datetime"](aware) == "2026-01-05T08:00:00Z"
+    assert C["utc_datetime"](False) is None
+    with pytest.raises(ConversionError):
+        C["utc_datetime"]("yesterday")
+
+
+def test_decimals_as_strings_or_numbers_by_choice() -> None:
+    """`decimal` keeps exact strings; `number` gives JSON numbers, integers staying integers."""
+    assert C["decimal"]("1234.50") == "1234.50"
+    assert C["decimal"](Decimal("0.1")) == "0.1"
+    assert C["number"]("1234.50") == 1234.5
+    assert C["number"]("12.000") == 12 and isinstance(C["number"]("12.000"), int)
+
+
+def test_dates_booleans_and_csv() -> None:
+    """Dates normalise to YYYY-MM-DD, legacy booleans ('X', 'yes') parse, CSV splits and trims."""
+    assert C["date"]("2026-01-05T00:00:00") == "2026-01-05"
+    assert C["bool"]("X") is True and C["bool"]("no") is False
+    assert C["csv"]("A, B,,C") == ["A", "B", "C"]
