@@ -399,6 +399,21 @@ async def test_hang_also_hangs_the_wsdl(erp: ErpSandbox) -> None:
                 pass
 
 
+async def test_stop_does_not_wait_for_hung_requests() -> None:
+    """Stopping a hung ERP drops the requests it holds at once instead of waiting on them."""
+    sandbox = ErpSandbox(WORLD, FaultSwitch("erp"))
+    await sandbox.start()
+    await sandbox.switch.set(Fault.parse("hang"))
+    _, writer = await asyncio.open_connection("127.0.0.1", sandbox.port)
+    writer.write(b"GET /WS/CRONUS/Page/Item HTTP/1.1\r\nHost: erp\r\n\r\n")
+    await writer.drain()
+    async with asyncio.timeout(2):  # the switch counts requests but offers nothing to await
+        while sandbox.switch.requests == 0:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(sandbox.stop(), timeout=0.5)
+    writer.close()
+
+
 async def test_slow_delays_every_answer(erp: ErpSandbox, orders: zeep.Client) -> None:
     """slow:300 makes a call take at least 0.3 s and still answer correctly."""
     await erp.switch.set(Fault.parse("slow:300"))
