@@ -6,11 +6,15 @@ import time
 
 from aiohttp import web
 
+from facade.backends import Backends
+from facade.middlewares import MIDDLEWARES
+from facade.routing import add_routes
 from facade.settings import Settings
 
-__all__ = ["SETTINGS", "STARTED_AT", "create_app"]
+__all__ = ["BACKENDS", "SETTINGS", "STARTED_AT", "create_app"]
 
 SETTINGS = web.AppKey("settings", Settings)
+BACKENDS = web.AppKey("backends", Backends)
 STARTED_AT = web.AppKey("started_at", float)
 
 
@@ -20,9 +24,17 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "uptime_s": round(uptime, 3)})
 
 
-def create_app(settings: Settings) -> web.Application:
-    app = web.Application()
+def create_app(settings: Settings, backends: Backends) -> web.Application:
+    """The gateway's application over already-started backends (closed when the app shuts down)."""
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=1024 * 1024)
     app[SETTINGS] = settings
+    app[BACKENDS] = backends
+
+    async def close_backends(app: web.Application) -> None:
+        await app[BACKENDS].close()
+
+    app.on_cleanup.append(close_backends)
     app[STARTED_AT] = time.monotonic()
     app.router.add_get("/healthz", _healthz)
+    add_routes(app, backends)
     return app

@@ -109,10 +109,23 @@ def _load_or_report(path: Path) -> Settings | None:
 
 def _check_config(args: argparse.Namespace) -> int:
     settings = _load_or_report(args.file)
-    if settings is None:
+    if settings is None or not asyncio.run(_check_backends(settings)):
         return EXIT_CONFIG
     print(f"{args.file}: ok ({len(settings.backends)} backends, {len(settings.routes)} routes)")
     return 0
+
+
+async def _check_backends(settings: Settings) -> bool:
+    """Bind adapter options, load WSDLs, check operations and mappings; never contacts a backend."""
+    from facade.backends import open_backends
+
+    try:
+        backends = await open_backends(settings)
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return False
+    await backends.close()
+    return True
 
 
 def _config_schema(args: argparse.Namespace) -> int:
@@ -126,7 +139,11 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _load_or_report(args.config)
     if settings is None:
         return EXIT_CONFIG
-    asyncio.run(run_gateway(settings, host=args.host, port=args.port))
+    try:
+        asyncio.run(run_gateway(settings, host=args.host, port=args.port))
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 
@@ -136,7 +153,11 @@ def _demo(args: argparse.Namespace) -> int:
     settings = _load_or_report(args.config)
     if settings is None:
         return EXIT_CONFIG
-    asyncio.run(run_demo(settings))
+    try:
+        asyncio.run(run_demo(settings))
+    except ConfigError as exc:
+        print(exc.report(), file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

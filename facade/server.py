@@ -11,6 +11,7 @@ import structlog
 from aiohttp import web
 
 from facade.app import create_app
+from facade.backends import open_backends
 from facade.logs import configure_logging
 from facade.settings import Settings
 
@@ -22,8 +23,13 @@ log = structlog.get_logger("veneer")
 async def start_gateway(
     settings: Settings, *, host: str | None = None, port: int | None = None
 ) -> tuple[web.AppRunner, str]:
-    """Start serving; returns the runner (for cleanup) and the base URL actually bound."""
-    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
+    """Start serving; returns the runner (for cleanup) and the base URL actually bound.
+
+    Backends are opened first: a configuration only they can find fault with raises
+    ConfigError here, before any port opens.
+    """
+    backends = await open_backends(settings)
+    runner = web.AppRunner(create_app(settings, backends), access_log=None, handle_signals=False)
     await runner.setup()
     host = host or settings.listen.host
     site = web.TCPSite(runner, host, settings.listen.port if port is None else port, reuse_address=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from importlib.metadata import entry_points
@@ -51,7 +52,7 @@ def load_settings(
     ]
     if issues:
         raise ConfigError(path, sorted(issues, key=lambda i: i.position or (0, 0)))
-    return replace(settings, source=path.resolve())
+    return replace(settings, source=path.resolve(), positions=MappingProxyType(doc.marks))
 
 
 def cross_check(data: Any, kinds: Collection[str]) -> list[ConfigIssue]:

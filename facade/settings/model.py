@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from facade.settings.issues import ConfigIssue
 from facade.settings.secret import Secret
 from resilience.breaker import BreakerConfig
 from resilience.bulkhead import BulkheadConfig
@@ -170,6 +171,17 @@ class Settings:
         default_factory=dict, metadata={"help": 'REST routes, keyed "METHOD /api/v1/path"'}
     )
     source: Path | None = field(default=None, metadata={"internal": True})
+    #: line:column of every path in the source file, for errors found after loading.
+    positions: Mapping[tuple[str | int, ...], tuple[int, int]] = field(
+        default_factory=dict, metadata={"internal": True}, repr=False, compare=False
+    )
+
+    def issue(self, path: tuple[str | int, ...], message: str, **kw: Any) -> ConfigIssue:
+        """A ConfigIssue at ``path``, positioned in the source file where possible."""
+        probe = path
+        while probe and probe not in self.positions:
+            probe = probe[:-1]
+        return ConfigIssue(path, message, position=self.positions.get(probe), **kw)
 
     @property
     def base_dir(self) -> Path:
