@@ -53,7 +53,7 @@ class RouteHandler:
         self.route = compiled.route
         self.label = f"{compiled.route.backend} system"
 
-    async def __call__(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         scope = {
             "path": dict(request.match_info),
             "query": dict(request.query),
@@ -101,4 +101,4 @@ class RouteHandler:
 def add_routes(app: web.Application, backends: Backends) -> None:
     for compiled in backends.routes.values():
         adapter = backends.adapters[compiled.route.backend]
-        app.router.add_route(compiled.method, compiled.path, RouteHandler(compiled, adapter))
+        app.router.add_route(compiled.method, compiled.path, RouteHandler(compiled, adapter).handle)

@@ -1,0 +1,190 @@
+"""The `veneer` command line, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+VENEER = [sys.executable, "-m", "facade.cli"]
+BAD_CONFIG = """\
+listen:
+  port: eighty
+backends:
+  erp: {kind: sope, endpoint: "http://127.0.0.1:1/x"}
+routes:
+  GET /api/v1/x: {backend: nope, operation: X}
+"""
+
+
+def run(*args: str, cwd: Path | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*VENEER, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[str], deadline: float = 20) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"process exited early ({process.returncode}): {out}\n{err}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    pytest.fail(f"nothing listened on {port} within {deadline}s")
+
+
+@contextmanager
+def running(*args: str, cwd: Path | None = None) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(
+        [*VENEER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        return json.loads(reply.read())
+
+
+@pytest.mark.parametrize("command", ["serve", "demo", "sandbox", "check-config", "config-schema"])
+def test_every_command_has_help(command: str) -> None:
+    """Each subcommand answers --help with a usage line and exits 0."""
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert f"usage: veneer {command}" in result.stdout
+
+
+def test_check_config_accepts_the_default(repo_root: Path) -> None:
+    """check-config on the embedded default says ok with the counts and exits 0."""
+    result = run("check-config", "config/gateway.yaml", cwd=repo_root)
+    assert result.returncode == 0, result.stderr
+    assert "ok (3 backends, 3 routes)" in result.stdout
+
+
+def test_check_config_lists_every_error_and_exits_nonzero(tmp_path: Path) -> None:
+    """check-config prints each problem with file, line and dotted path, and exits 2."""
+    config = tmp_path / "bad.yaml"
+    config.write_text(BAD_CONFIG)
+    result = run("check-config", str(config))
+    assert result.returncode == 2
+    assert "3 configuration errors" in result.stderr
+    assert f"{config}:2:9: listen.port: wrong type" in result.stderr
+    assert "backends.erp.kind: unknown adapter kind (did you mean 'soap'?)" in result.stderr
+    assert 'routes."GET /api/v1/x".backend: unknown backend' in result.stderr
+
+
+def test_config_schema_prints_json_schema() -> None:
+    """config-schema prints a JSON Schema document an editor can load."""
+    result = run("config-schema")
+    assert result.returncode == 0
+    schema = json.loads(result.stdout)
+    assert schema["$schema"].endswith("2020-12/schema")
+    assert "routes" in schema["properties"]
+
+
+def test_serve_refuses_an_invalid_config_before_opening_a_port(tmp_path: Path) -> None:
+    """serve on a bad config exits 2 with the errors, and never listens on its port."""
+    port = free_port()
+    config = tmp_path / "bad.yaml"
+    config.write_text(BAD_CONFIG.replace("port: eighty", f"port: {port}"))
+    with running("serve", "--config", str(config)) as process:
+        deadline = time.monotonic() + 20
+        while process.poll() is None and time.monotonic() < deadline:
+            with socket.socket() as sock:
+                assert sock.connect_ex(("127.0.0.1", port)) != 0, "a port opened on an invalid config"
+            time.sleep(0.02)
+        assert process.returncode == 2
+        assert "configuration error" in process.stderr.read()  # type: ignore[union-attr]
+
+
+def test_serve_answers_healthz_and_stops_on_sigterm(repo_root: Path) -> None:
+    """serve on a valid config answers /healthz, logs JSON lines, and exits 0 on SIGTERM."""
+    port = free_port()
+    with running("serve", "--config", "config/gateway.yaml", "--port", str(port), cwd=repo_root) as process:
+        wait_for_port(port, process)
+        health = get_json(f"http://127.0.0.1:{port}/healthz")
+        assert health == {"status": "ok", "uptime_s": pytest.approx(health["uptime_s"])}  # type: ignore[index]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        first_log = process.stderr.readline()  # type: ignore[union-attr]
+        assert json.loads(first_log)["event"] == "gateway listening"
+
+
+def test_sandbox_runs_and_takes_faults_from_the_cli() -> None:
+    """`veneer sandbox` serves all three systems and `veneer sandbox fault` steers them live."""
+    ports = {name: free_port() for name in ("erp", "crm", "wms", "control")}
+    args = [f"--{name}-port={port}" for name, port in ports.items()]
+    control = f"http://127.0.0.1:{ports['control']}"
+    with running("sandbox", *args) as process:
+        for port in ports.values():
+            wait_for_port(port, process)
+        result = run("sandbox", "fault", "erp", "down", "--control", control)
+        assert result.returncode == 0, result.stderr
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", ports["erp"])) != 0, "ERP still accepts while down"
+        status = json.loads(run("sandbox", "status", "--control", control).stdout)
+        assert status["erp"]["mode"] == "down" and status["crm"]["mode"] == "none"
+        bad = run("sandbox", "fault", "crm", "drop_session", "--control", control)
+        assert bad.returncode == 1 and "no sessions" in bad.stderr
+        assert run("sandbox", "fault", "erp", "reset", "--control", control).returncode == 0
+        wait_for_port(ports["erp"], process)
+
+
+def _ports_free(*ports: int) -> bool:
+    for port in ports:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return False
+    return True
+
+
+def test_demo_brings_everything_up_and_prints_the_urls(repo_root: Path) -> None:
+    """`veneer demo` (what `make run` runs) starts the gateway and the three systems, printing each URL."""
+    default_ports = (8080, 8081, 8069, 28192, 8090)
+    assert _ports_free(*default_ports), f"the demo's ports {default_ports} are taken by another process"
+    with running("demo", "--config", "config/gateway.yaml", cwd=repo_root) as process:
+        for port in default_ports:
+            wait_for_port(port, process)
+        banner = ""
+        while "Fault control API" not in banner:
+            banner += process.stdout.readline()  # type: ignore[union-attr]
+        for url in (
+            "http://127.0.0.1:8080/healthz",
+            "http://127.0.0.1:8081/WS/CRONUS/Page/SalesOrder?wsdl",
+            "http://127.0.0.1:8069/xmlrpc/2",
+            "tcp://127.0.0.1:28192",
+            "http://127.0.0.1:8090/faults",
+        ):
+            assert url in banner
+        assert get_json("http://127.0.0.1:8080/healthz")["status"] == "ok"  # type: ignore[index]
+        with urllib.request.urlopen("http://127.0.0.1:8081/WS/CRONUS/Page/SalesOrder?wsdl") as reply:
+            assert b"ReadMultiple" in reply.read()
