@@ -61,7 +61,9 @@ class Adapter(Protocol):
     def operations(self) -> Mapping[str, Operation] | None:
         """The operations this backend offers (after :meth:`start`), or None if it cannot tell."""
 
-    async def call(self, operation: str, params: Mapping[str, Any], *, timeout: float | None = None) -> Any:
+    async def call(
+        self, operation: str, params: Mapping[str, Any], *, timeout: float | None = None
+    ) -> Any:
         """Call ``operation`` with ``params``; return plain data or raise an ``AdapterError``.
 
         ``timeout`` caps the whole call (a route's remaining deadline) below the read timeout.

@@ -12,8 +12,8 @@ import asyncio
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 import aiohttp
@@ -109,12 +109,19 @@ class AiohttpTransport:
         return await self._request("GET", url, None, {}, timeout)
 
     async def _request(
-        self, method: str, url: str, body: bytes | None, headers: Mapping[str, str], timeout: float | None
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        timeout: float | None,
     ) -> HttpReply:
         limit = self.connect_timeout + self.read_timeout if timeout is None else timeout
         try:
             async with asyncio.timeout(limit):
-                async with self._client().request(method, url, data=body, headers=headers) as response:
+                async with self._client().request(
+                    method, url, data=body, headers=headers
+                ) as response:
                     payload = await self._read_capped(response)
                     return HttpReply(response.status, payload, dict(response.headers))
         except AdapterError:
@@ -128,7 +135,9 @@ class AiohttpTransport:
         except aiohttp.ClientPayloadError as exc:
             raise ProtocolError(f"malformed HTTP body: {exc}", backend=self.backend) from exc
         except aiohttp.ClientResponseError as exc:
-            raise ProtocolError(f"malformed HTTP reply: {exc.message}", backend=self.backend) from exc
+            raise ProtocolError(
+                f"malformed HTTP reply: {exc.message}", backend=self.backend
+            ) from exc
         except aiohttp.ClientError as exc:
             raise ConnectFailed(f"HTTP client error: {exc}", backend=self.backend) from exc
 

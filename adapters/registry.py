@@ -66,7 +66,9 @@ class AdapterRegistry:
             raise RegistryError(
                 f"unknown adapter kind {kind!r}{hint}; known kinds: {', '.join(self.kinds())}"
             )
-        origin = target if isinstance(target, str) else f"entry point {target.name} = {target.value}"
+        origin = (
+            target if isinstance(target, str) else f"entry point {target.name} = {target.value}"
+        )
         try:
             cls = _load(target)
         except Exception as exc:
@@ -92,4 +94,4 @@ def _checked(kind: str, cls: object, *, origin: str) -> type[Adapter]:
     options = getattr(cls, "Options", None)
     if not (isinstance(options, type) and dataclasses.is_dataclass(options)):
         raise RegistryError(f"{where} needs an Options dataclass describing its config block")
-    return cls  # type: ignore[return-value]
+    return cls

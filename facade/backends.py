@@ -71,7 +71,7 @@ async def open_backends(settings: Settings, registry: AdapterRegistry | None = N
     backends = Backends()
     issues: list[ConfigIssue] = []
     try:
-        for name, backend in settings.backends.items():
+        for name in settings.backends:
             adapter = _build_adapter(settings, name, registry, issues)
             if adapter is None:
                 continue
@@ -81,7 +81,9 @@ async def open_backends(settings: Settings, registry: AdapterRegistry | None = N
                 issues += exc.issues
                 continue
             except Exception as exc:  # a WSDL that does not parse, a schema that will not load
-                issues.append(settings.issue(("backends", name), f"the adapter failed to start: {exc}"))
+                issues.append(
+                    settings.issue(("backends", name), f"the adapter failed to start: {exc}")
+                )
                 continue
             backends.adapters[name] = adapter
         converters = load_converters()
@@ -108,7 +110,9 @@ def _build_adapter(
         issues.append(settings.issue(("backends", name, "kind"), str(exc)))
         return None
     binder = Binder(lambda path: settings.issue(path, "").position)
-    options = binder.bind_dataclass(dict(backend.options), cls.Options, ("backends", name, "options"))
+    options = binder.bind_dataclass(
+        dict(backend.options), cls.Options, ("backends", name, "options")
+    )
     issues += binder.issues
     if options is INVALID:
         return None
@@ -142,12 +146,16 @@ def _compile_route(
     known = adapter.operations() if adapter is not None else None
     if known is not None and route.operation not in known:
         ok = False
-        issues.append(settings.issue(
-            (*where, "operation"),
-            f"backend {route.backend!r} has no operation {route.operation!r}"
-            f"{did_you_mean(route.operation, known)}",
-            expected="one of: " + ", ".join(sorted(known)[:12]) + (" ..." if len(known) > 12 else ""),
-        ))
+        issues.append(
+            settings.issue(
+                (*where, "operation"),
+                f"backend {route.backend!r} has no operation {route.operation!r}"
+                f"{did_you_mean(route.operation, known)}",
+                expected="one of: "
+                + ", ".join(sorted(known)[:12])
+                + (" ..." if len(known) > 12 else ""),
+            )
+        )
     templates: list[Template | None] = []
     for section, spec, roots, as_null in (
         ("request", route.request, REQUEST_ROOTS, False),
@@ -157,7 +165,9 @@ def _compile_route(
             templates.append(None)
             continue
         try:
-            template = compile_template(spec, roots=roots, converters=converters, missing_as_null=as_null)
+            template = compile_template(
+                spec, roots=roots, converters=converters, missing_as_null=as_null
+            )
         except MappingError as exc:
             ok = False
             issues += [settings.issue((*where, section, *p), m) for p, m in exc.problems]
@@ -168,10 +178,14 @@ def _compile_route(
             name = rest.split(".", 1)[0]
             if root == "path" and name not in params:
                 ok = False
-                issues.append(settings.issue(
-                    (*where, section), f"{ref} is not a parameter of this route's path{did_you_mean(name, params)}",
-                    expected="one of: " + (", ".join(params) or "(the path has no {parameters})"),
-                ))
+                issues.append(
+                    settings.issue(
+                        (*where, section),
+                        f"{ref} is not a parameter of this route's path{did_you_mean(name, params)}",
+                        expected="one of: "
+                        + (", ".join(params) or "(the path has no {parameters})"),
+                    )
+                )
         templates.append(template)
     if not ok or templates[0] is None:
         return None

@@ -69,10 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         "drop_session (wms), reset.",
     )
     fault.add_argument("system", choices=("erp", "crm", "wms"))
-    fault.add_argument("mode", help="down | hang | slow:<ms> | error_rate:<0..1> | garbage | drop_session | reset")
+    fault.add_argument(
+        "mode", help="down | hang | slow:<ms> | error_rate:<0..1> | garbage | drop_session | reset"
+    )
     fault.add_argument("--control", default="http://127.0.0.1:8090", help="control API base URL")
     fault.set_defaults(handler=_sandbox_fault)
-    status = sandbox_commands.add_parser("status", help="show every system's fault mode and request count")
+    status = sandbox_commands.add_parser(
+        "status", help="show every system's fault mode and request count"
+    )
     status.add_argument("--control", default="http://127.0.0.1:8090", help="control API base URL")
     status.set_defaults(handler=_sandbox_status)
 
@@ -95,7 +99,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", "-c", type=Path, default=DEFAULT_CONFIG, help=f"configuration file (default {DEFAULT_CONFIG})"
+        "--config",
+        "-c",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help=f"configuration file (default {DEFAULT_CONFIG})",
     )
 
 

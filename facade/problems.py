@@ -60,7 +60,10 @@ class Problem(Exception):
         if self.retry_after is not None:
             headers["Retry-After"] = str(max(1, round(self.retry_after)))
         return web.Response(
-            status=self.status, body=orjson.dumps(body), content_type=PROBLEM_CONTENT_TYPE, headers=headers
+            status=self.status,
+            body=orjson.dumps(body),
+            content_type=PROBLEM_CONTENT_TYPE,
+            headers=headers,
         )
 
 
@@ -69,26 +72,55 @@ def problem_for_adapter_error(error: AdapterError, *, backend_label: str) -> Pro
     if isinstance(error, NotFound):
         return Problem(404, "not_found", "Not found", "The requested resource does not exist.")
     if isinstance(error, Conflict):
-        return Problem(409, "conflict", "Conflict",
-                       "The resource was changed by someone else; fetch it again and retry.")
+        return Problem(
+            409,
+            "conflict",
+            "Conflict",
+            "The resource was changed by someone else; fetch it again and retry.",
+        )
     if isinstance(error, AccessDenied):
-        return Problem(502, "backend_access_denied", "Upstream access denied",
-                       f"The gateway's credentials for the {backend_label} were refused.")
+        return Problem(
+            502,
+            "backend_access_denied",
+            "Upstream access denied",
+            f"The gateway's credentials for the {backend_label} were refused.",
+        )
     if isinstance(error, InvalidRequest):
-        return Problem(400, "invalid_request", "Invalid request",
-                       "The request cannot be translated for the backend system.")
+        return Problem(
+            400,
+            "invalid_request",
+            "Invalid request",
+            "The request cannot be translated for the backend system.",
+        )
     if isinstance(error, BackendFault):
-        return Problem(422, "backend_rejected", "Rejected by the backend system",
-                       f"The {backend_label} refused the operation.",
-                       extra={"backend_code": error.code} if error.code is not None else {})
+        return Problem(
+            422,
+            "backend_rejected",
+            "Rejected by the backend system",
+            f"The {backend_label} refused the operation.",
+            extra={"backend_code": error.code} if error.code is not None else {},
+        )
     if isinstance(error, BackendTimeout):
-        return Problem(504, "backend_timeout", "Upstream timeout",
-                       f"The {backend_label} did not answer in time.", retry_after=error.retry_after)
+        return Problem(
+            504,
+            "backend_timeout",
+            "Upstream timeout",
+            f"The {backend_label} did not answer in time.",
+            retry_after=error.retry_after,
+        )
     if isinstance(error, TransientError):
-        return Problem(503, "backend_unavailable", "Upstream unavailable",
-                       f"The {backend_label} is unavailable; try again shortly.",
-                       retry_after=error.retry_after if error.retry_after is not None else 1)
+        return Problem(
+            503,
+            "backend_unavailable",
+            "Upstream unavailable",
+            f"The {backend_label} is unavailable; try again shortly.",
+            retry_after=error.retry_after if error.retry_after is not None else 1,
+        )
     if isinstance(error, ProtocolError):
-        return Problem(502, "bad_gateway", "Bad gateway",
-                       f"The {backend_label} sent a reply the gateway could not read.")
+        return Problem(
+            502,
+            "bad_gateway",
+            "Bad gateway",
+            f"The {backend_label} sent a reply the gateway could not read.",
+        )
     return Problem(502, "bad_gateway", "Bad gateway", f"The {backend_label} call failed.")

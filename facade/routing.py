@@ -39,7 +39,9 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+def json_response(
+    data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
     body = orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
     return web.Response(body=body, status=status, content_type="application/json", headers=headers)
 
@@ -65,10 +67,17 @@ class RouteHandler:
         except ConversionError as exc:
             raise Problem(400, "invalid_parameter", "Invalid parameter", str(exc)) from exc
         try:
-            result = await self.adapter.call(self.route.operation, params, timeout=self.route.timeout)
+            result = await self.adapter.call(
+                self.route.operation, params, timeout=self.route.timeout
+            )
         except AdapterError as exc:
-            log.warning("backend call failed", backend=self.route.backend,
-                        operation=self.route.operation, error=type(exc).__name__, reason=str(exc))
+            log.warning(
+                "backend call failed",
+                backend=self.route.backend,
+                operation=self.route.operation,
+                error=type(exc).__name__,
+                reason=str(exc),
+            )
             raise problem_for_adapter_error(exc, backend_label=self.label) from exc
         if result is None and self.compiled.method == "GET":
             raise Problem(404, "not_found", "Not found", "The requested resource does not exist.")
@@ -78,8 +87,12 @@ class RouteHandler:
             return json_response(self.compiled.response.render({**scope, "result": result}))
         except ConversionError as exc:
             log.warning("response mapping failed", route=self.compiled.key, reason=str(exc))
-            raise Problem(502, "bad_gateway", "Bad gateway",
-                          f"The {self.label} sent a value the gateway could not convert.") from exc
+            raise Problem(
+                502,
+                "bad_gateway",
+                "Bad gateway",
+                f"The {self.label} sent a value the gateway could not convert.",
+            ) from exc
         except AdapterError as exc:  # a converter that found a failure in the data (SAP RETURN)
             raise problem_for_adapter_error(exc, backend_label=self.label) from exc
 
@@ -89,13 +102,19 @@ class RouteHandler:
         if not request.can_read_body:
             return {}
         if request.content_type != "application/json":
-            raise Problem(415, "unsupported_media_type", "Unsupported media type",
-                          "Send the body as application/json.")
+            raise Problem(
+                415,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "Send the body as application/json.",
+            )
         raw = await request.read()
         try:
             return orjson.loads(raw) if raw else {}
         except orjson.JSONDecodeError as exc:
-            raise Problem(400, "invalid_json", "Invalid JSON", f"The body is not valid JSON: {exc}") from exc
+            raise Problem(
+                400, "invalid_json", "Invalid JSON", f"The body is not valid JSON: {exc}"
+            ) from exc
 
 
 def add_routes(app: web.Application, backends: Backends) -> None:

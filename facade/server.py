@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 import structlog
 from aiohttp import web
@@ -32,10 +33,14 @@ async def start_gateway(
     runner = web.AppRunner(create_app(settings, backends), access_log=None, handle_signals=False)
     await runner.setup()
     host = host or settings.listen.host
-    site = web.TCPSite(runner, host, settings.listen.port if port is None else port, reuse_address=True)
+    site = web.TCPSite(
+        runner, host, settings.listen.port if port is None else port, reuse_address=True
+    )
     await site.start()
-    server = site._server
-    bound = server.sockets[0].getsockname()[1] if server and server.sockets else settings.listen.port
+    server = cast(asyncio.Server | None, site._server)
+    bound = (
+        server.sockets[0].getsockname()[1] if server and server.sockets else settings.listen.port
+    )
     return runner, f"http://{host}:{bound}"
 
 
@@ -60,7 +65,9 @@ async def _run(*parts: Callable[[], Awaitable[Callable[[], Awaitable[None]]]]) -
         log.info("stopped")
 
 
-async def run_gateway(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+async def run_gateway(
+    settings: Settings, *, host: str | None = None, port: int | None = None
+) -> None:
     configure_logging(settings.logging.level, settings.logging.format)
 
     async def gateway() -> Callable[[], Awaitable[None]]:
@@ -75,7 +82,9 @@ async def run_sandbox(args: argparse.Namespace) -> None:
     from sandbox.runner import Sandbox, SandboxPorts
 
     configure_logging()
-    ports = SandboxPorts(erp=args.erp_port, crm=args.crm_port, wms=args.wms_port, control=args.control_port)
+    ports = SandboxPorts(
+        erp=args.erp_port, crm=args.crm_port, wms=args.wms_port, control=args.control_port
+    )
     sandbox = Sandbox(ports, host=args.host)
 
     async def start() -> Callable[[], Awaitable[None]]:

@@ -32,40 +32,140 @@ EPOCH = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 CENT = Decimal("0.01")
 
 _COMPANY_HEADS = (
-    "Adatum", "Alpine", "Bluewater", "Contoso", "Coho", "Fabrikam", "Fourth Coffee", "Graphic",
-    "Humongous", "Litware", "Lucerne", "Margie's", "Northwind", "Proseware", "Southridge",
-    "Tailspin", "Trey", "Wide World", "Wingtip", "Woodgrove", "Relecloud", "Cronus", "Datum",
-    "Blue Yonder", "Consolidated", "Lamna", "Munson's", "Nod", "Olympia", "Quest",
+    "Adatum",
+    "Alpine",
+    "Bluewater",
+    "Contoso",
+    "Coho",
+    "Fabrikam",
+    "Fourth Coffee",
+    "Graphic",
+    "Humongous",
+    "Litware",
+    "Lucerne",
+    "Margie's",
+    "Northwind",
+    "Proseware",
+    "Southridge",
+    "Tailspin",
+    "Trey",
+    "Wide World",
+    "Wingtip",
+    "Woodgrove",
+    "Relecloud",
+    "Cronus",
+    "Datum",
+    "Blue Yonder",
+    "Consolidated",
+    "Lamna",
+    "Munson's",
+    "Nod",
+    "Olympia",
+    "Quest",
 )
 _COMPANY_TAILS = (
-    "Traders", "Supplies", "Logistics", "Outfitters", "Industries", "Retail", "Wholesale",
-    "Hardware", "Furnishings", "Distribution", "Partners", "Goods", "Workshop", "Stores",
+    "Traders",
+    "Supplies",
+    "Logistics",
+    "Outfitters",
+    "Industries",
+    "Retail",
+    "Wholesale",
+    "Hardware",
+    "Furnishings",
+    "Distribution",
+    "Partners",
+    "Goods",
+    "Workshop",
+    "Stores",
 )
 _CITIES = (
-    ("Atlanta", "30301", "US", "United States"), ("Chicago", "60601", "US", "United States"),
-    ("Denver", "80201", "US", "United States"), ("Seattle", "98101", "US", "United States"),
-    ("Toronto", "M5H 2N2", "CA", "Canada"), ("London", "EC1A 1BB", "GB", "United Kingdom"),
-    ("Manchester", "M1 1AE", "GB", "United Kingdom"), ("Berlin", "10115", "DE", "Germany"),
-    ("Hamburg", "20095", "DE", "Germany"), ("Lyon", "69001", "FR", "France"),
-    ("Rotterdam", "3011", "NL", "Netherlands"), ("Copenhagen", "1050", "DK", "Denmark"),
+    ("Atlanta", "30301", "US", "United States"),
+    ("Chicago", "60601", "US", "United States"),
+    ("Denver", "80201", "US", "United States"),
+    ("Seattle", "98101", "US", "United States"),
+    ("Toronto", "M5H 2N2", "CA", "Canada"),
+    ("London", "EC1A 1BB", "GB", "United Kingdom"),
+    ("Manchester", "M1 1AE", "GB", "United Kingdom"),
+    ("Berlin", "10115", "DE", "Germany"),
+    ("Hamburg", "20095", "DE", "Germany"),
+    ("Lyon", "69001", "FR", "France"),
+    ("Rotterdam", "3011", "NL", "Netherlands"),
+    ("Copenhagen", "1050", "DK", "Denmark"),
 )
 _COUNTRY_IDS = {"US": 233, "CA": 38, "GB": 231, "DE": 57, "FR": 75, "NL": 165, "DK": 58}
 _STREETS = ("Main St", "Market St", "Harbour Rd", "Mill Lane", "Station Rd", "Park Ave", "Oak Way")
-_FIRST = ("Anna", "Ben", "Carla", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
-          "Kira", "Liam", "Maya", "Noah", "Olga", "Pavel", "Quinn", "Rosa", "Sven", "Tara")
-_LAST = ("Andersen", "Brooks", "Chen", "Dubois", "Eriksen", "Fischer", "Garcia", "Hansen", "Ito",
-         "Jensen", "Kowalski", "Larsen", "Meyer", "Novak", "Olsen", "Patel", "Rossi", "Schmidt")
+_FIRST = (
+    "Anna",
+    "Ben",
+    "Carla",
+    "David",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Pavel",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+)
+_LAST = (
+    "Andersen",
+    "Brooks",
+    "Chen",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Meyer",
+    "Novak",
+    "Olsen",
+    "Patel",
+    "Rossi",
+    "Schmidt",
+)
 _ITEM_KINDS = (
-    ("ATHENS Desk", "1000"), ("PARIS Guest Chair", "1100"), ("ROME Guest Chair", "1200"),
-    ("TOKYO Guest Chair", "1300"), ("MEXICO Swivel Chair", "1400"),
-    ("MUNICH Swivel Chair", "1500"), ("MOSCOW Swivel Chair", "1600"),
-    ("SEOUL Guest Chair", "1700"), ("ATLANTA Whiteboard", "1800"),
-    ("SYDNEY Swivel Chair", "1900"), ("LONDON Swivel Chair", "2000"),
-    ("AMSTERDAM Lamp", "2100"), ("BERLIN Filing Cabinet", "2200"), ("OSLO Bookcase", "2300"),
+    ("ATHENS Desk", "1000"),
+    ("PARIS Guest Chair", "1100"),
+    ("ROME Guest Chair", "1200"),
+    ("TOKYO Guest Chair", "1300"),
+    ("MEXICO Swivel Chair", "1400"),
+    ("MUNICH Swivel Chair", "1500"),
+    ("MOSCOW Swivel Chair", "1600"),
+    ("SEOUL Guest Chair", "1700"),
+    ("ATLANTA Whiteboard", "1800"),
+    ("SYDNEY Swivel Chair", "1900"),
+    ("LONDON Swivel Chair", "2000"),
+    ("AMSTERDAM Lamp", "2100"),
+    ("BERLIN Filing Cabinet", "2200"),
+    ("OSLO Bookcase", "2300"),
     ("LISBON Side Table", "2400"),
 )
-_VARIANTS = (("BK", "black"), ("WH", "white"), ("GR", "grey"), ("OK", "oak"), ("WN", "walnut"),
-             ("RD", "red"), ("BL", "blue"), ("GN", "green"), ("YL", "yellow"), ("SL", "silver"))
+_VARIANTS = (
+    ("BK", "black"),
+    ("WH", "white"),
+    ("GR", "grey"),
+    ("OK", "oak"),
+    ("WN", "walnut"),
+    ("RD", "red"),
+    ("BL", "blue"),
+    ("GN", "green"),
+    ("YL", "yellow"),
+    ("SL", "silver"),
+)
 _LOCATIONS = ("MAIN-A1", "MAIN-A2", "MAIN-B1", "MAIN-B2", "EAST-DOCK", "WEST-RACK", "RECEIVING")
 _CARRIERS = ("UPS", "FedEx", "DHL", "USPS", "Will Call")
 _ORDER_STATUSES = ("Open", "Released", "Pending_Approval", "Pending_Prepayment")
@@ -207,8 +307,11 @@ def _customers(rng: random.Random) -> list[Customer]:
                 is_company=True,
                 email=f"orders@{domain}" if rng.random() > 0.08 else None,
                 phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
-                if rng.random() > 0.2 else None,
-                street=f"{rng.randint(1, 999)} {rng.choice(_STREETS)}" if rng.random() > 0.05 else None,
+                if rng.random() > 0.2
+                else None,
+                street=f"{rng.randint(1, 999)} {rng.choice(_STREETS)}"
+                if rng.random() > 0.05
+                else None,
                 city=city,
                 zip=zip_code,
                 country_code=code,
@@ -232,7 +335,8 @@ def _customers(rng: random.Random) -> list[Customer]:
                 name=f"{first} {last}",
                 is_company=False,
                 email=f"{first.lower()}.{last.lower()}@{company.email.split('@')[1]}"
-                if company.email else None,
+                if company.email
+                else None,
                 phone=None,
                 street=company.street,
                 city=company.city,
@@ -264,7 +368,8 @@ def _leads(rng: random.Random, customers: list[Customer]) -> list[Lead]:
                 + (f" for {partner.name}" if partner else ""),
                 partner_id=partner.id if partner else None,
                 contact_name=f"{first} {last}",
-                email=partner.email if partner and rng.random() > 0.3
+                email=partner.email
+                if partner and rng.random() > 0.3
                 else f"{first.lower()}@{last.lower()}.example",
                 stage=stage,
                 expected_revenue=float(rng.randint(10, 900) * 50),
@@ -272,7 +377,8 @@ def _leads(rng: random.Random, customers: list[Customer]) -> list[Lead]:
                 kind="opportunity" if stage[0] > 1 else "lead",
                 salesperson=rng.choice(_SALESPEOPLE) if rng.random() > 0.2 else None,
                 deadline=(EPOCH + timedelta(days=rng.randint(10, 200))).date()
-                if rng.random() > 0.35 else None,
+                if rng.random() > 0.35
+                else None,
                 created=EPOCH - timedelta(days=rng.randint(0, 180), seconds=rng.randint(0, 86399)),
             )
         )
@@ -289,8 +395,9 @@ def _items(rng: random.Random) -> list[Item]:
                 Item(
                     no=f"{prefix}-{code}",
                     description=description,
-                    unit_price=(base * Decimal(rng.choice(("1.00", "1.05", "1.10", "0.95"))))
-                    .quantize(CENT),
+                    unit_price=(
+                        base * Decimal(rng.choice(("1.00", "1.05", "1.10", "0.95")))
+                    ).quantize(CENT),
                     unit_of_measure="PCS",
                     blocked=rng.random() < 0.03,
                 )
@@ -321,7 +428,9 @@ def _orders(rng: random.Random, customers: list[Customer], items: list[Item]) ->
                 customer_name=customer.name,
                 order_date=(EPOCH + timedelta(days=index // 3)).date(),
                 status=rng.choices(_ORDER_STATUSES, weights=(5, 6, 1, 1))[0],
-                external_document_no=f"PO-{rng.randint(10000, 99999)}" if rng.random() > 0.4 else None,
+                external_document_no=f"PO-{rng.randint(10000, 99999)}"
+                if rng.random() > 0.4
+                else None,
                 currency=rng.choice(("USD", "USD", "USD", "EUR", "GBP")),
                 lines=lines,
             )
@@ -354,7 +463,8 @@ def _shipments(rng: random.Random, orders: list[SalesOrder]) -> list[Shipment]:
         shipped = (
             datetime.combine(order.order_date, datetime.min.time(), tzinfo=UTC)
             + timedelta(days=rng.randint(1, 4), hours=rng.randint(7, 18))
-            if status == "Shipped" else None
+            if status == "Shipped"
+            else None
         )
         shipment_id = len(shipments) + 1
         shipments.append(
@@ -365,7 +475,8 @@ def _shipments(rng: random.Random, orders: list[SalesOrder]) -> list[Shipment]:
                 status=status,
                 carrier=carrier,
                 tracking=f"1Z{rng.randint(10**15, 10**16 - 1)}"
-                if shipped and carrier != "Will Call" else None,
+                if shipped and carrier != "Will Call"
+                else None,
                 date_shipped=shipped,
                 items=[(line.item_no, line.quantity) for line in order.lines],
             )

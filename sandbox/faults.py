@@ -56,7 +56,9 @@ class Fault:
             try:
                 ms = int(arg)
             except ValueError:
-                raise FaultError(f"slow needs whole milliseconds, as in slow:250, got {text!r}") from None
+                raise FaultError(
+                    f"slow needs whole milliseconds, as in slow:250, got {text!r}"
+                ) from None
             if ms < 0:
                 raise FaultError(f"slow needs a non-negative delay, got {ms}")
             return cls(FaultKind.SLOW, slow_ms=ms)
@@ -64,7 +66,9 @@ class Fault:
             try:
                 rate = float(arg)
             except ValueError:
-                raise FaultError(f"error_rate needs a fraction, as in error_rate:0.3, got {text!r}") from None
+                raise FaultError(
+                    f"error_rate needs a fraction, as in error_rate:0.3, got {text!r}"
+                ) from None
             if not 0.0 <= rate <= 1.0:
                 raise FaultError(f"error_rate needs a fraction between 0 and 1, got {rate}")
             return cls(FaultKind.ERROR_RATE, error_rate=rate)

@@ -43,7 +43,9 @@ class Sandbox:
             world, FaultSwitch("wms", supports_sessions=True), host=host, port=ports.wms
         )
         self.systems: tuple[SandboxSystem, ...] = (self.erp, self.crm, self.wms)
-        self.control = ControlApi({s.name: s.switch for s in self.systems}, host=host, port=ports.control)
+        self.control = ControlApi(
+            {s.name: s.switch for s in self.systems}, host=host, port=ports.control
+        )
 
     async def start(self) -> None:
         started: list[SandboxSystem] = []

@@ -1,6 +1,11 @@
 """Declarative mappings between REST requests, operation params, results and JSON."""
 
-from adapters.mapping.converters import BUILTIN_CONVERTERS, ConversionError, Converter, load_converters
+from adapters.mapping.converters import (
+    BUILTIN_CONVERTERS,
+    ConversionError,
+    Converter,
+    load_converters,
+)
 from adapters.mapping.template import (
     MISSING,
     REQUEST_ROOTS,

@@ -132,11 +132,15 @@ def sap_return(value: Any) -> Any:
     Success passes the rows through; failure raises a permanent :class:`BackendFault`
     carrying the first error row's MESSAGE and its ID/NUMBER as the code.
     """
-    rows = value if isinstance(value, list | tuple) else [value] if isinstance(value, Mapping) else []
+    rows = (
+        value if isinstance(value, list | tuple) else [value] if isinstance(value, Mapping) else []
+    )
     for row in rows:
         if isinstance(row, Mapping) and str(row.get("TYPE", "")).upper() in {"E", "A"}:
             code = "/".join(str(row[k]) for k in ("ID", "NUMBER") if row.get(k))
-            raise BackendFault(str(row.get("MESSAGE") or "the backend reported an error"), code=code or None)
+            raise BackendFault(
+                str(row.get("MESSAGE") or "the backend reported an error"), code=code or None
+            )
     return value
 
 

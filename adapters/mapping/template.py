@@ -29,14 +29,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.mapping.converters import Converter, ConversionError
+from adapters.mapping.converters import ConversionError, Converter
 
 __all__ = ["MISSING", "MappingError", "Template", "compile_template"]
 
-MISSING: Any = type("Missing", (), {"__repr__": lambda self: "<missing>", "__bool__": lambda self: False})()
+MISSING: Any = type(
+    "Missing", (), {"__repr__": lambda self: "<missing>", "__bool__": lambda self: False}
+)()
 REQUEST_ROOTS = frozenset({"path", "query", "body", "header", "auth"})
 RESPONSE_ROOTS = frozenset({"result", "path", "query"})
-_FORMS = {"from": {"from", "convert", "default"}, "when": {"when", "value"}, "each": {"each", "map", "as"}}
+_FORMS = {
+    "from": {"from", "convert", "default"},
+    "when": {"when", "value"},
+    "each": {"each", "map", "as"},
+}
 
 
 @dataclass
@@ -97,8 +103,11 @@ class _Compiler:
                 return self.reference(spec, where, roots)
             meant = _near_miss(spec, roots)
             if meant:
-                return self.problem(where, f"{spec!r} looks like a reference with a mistyped root "
-                                           f"(did you mean {meant!r}?); write {{const: ...}} for a literal")
+                return self.problem(
+                    where,
+                    f"{spec!r} looks like a reference with a mistyped root "
+                    f"(did you mean {meant!r}?); write {{const: ...}} for a literal",
+                )
             return _const(spec)
         if isinstance(spec, Mapping):
             return self.mapping(spec, where, roots)
@@ -117,7 +126,11 @@ class _Compiler:
             value = scope.get(root, MISSING)
             for key in keys:
                 if isinstance(value, Mapping):
-                    value = value.get(key, MISSING) if not isinstance(key, int) else value.get(str(key), MISSING)
+                    value = (
+                        value.get(key, MISSING)
+                        if not isinstance(key, int)
+                        else value.get(str(key), MISSING)
+                    )
                 elif isinstance(value, list | tuple) and isinstance(key, int):
                     value = value[key] if -len(value) <= key < len(value) else MISSING
                 else:
@@ -128,15 +141,20 @@ class _Compiler:
 
         return lookup
 
-    def mapping(self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]) -> Node:
+    def mapping(
+        self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]
+    ) -> Node:
         if "const" in spec and len(spec) == 1:
             return _const(spec["const"])
         for form, allowed in _FORMS.items():
             if form in spec:
                 extra = set(spec) - allowed
                 if extra:
-                    return self.problem(where, f"unexpected key(s) {sorted(extra)} in a {form!r} form; "
-                                               f"allowed: {', '.join(sorted(allowed))}")
+                    return self.problem(
+                        where,
+                        f"unexpected key(s) {sorted(extra)} in a {form!r} form; "
+                        f"allowed: {', '.join(sorted(allowed))}",
+                    )
                 return getattr(self, f"form_{form}")(spec, where, roots)
         items = {str(k): self.node(v, (*where, str(k)), roots) for k, v in spec.items()}
         keep_missing = self.missing_as_null
@@ -153,14 +171,20 @@ class _Compiler:
 
         return build
 
-    def sequence(self, spec: Sequence[Any], where: tuple[str | int, ...], roots: frozenset[str]) -> Node:
+    def sequence(
+        self, spec: Sequence[Any], where: tuple[str | int, ...], roots: frozenset[str]
+    ) -> Node:
         items = [self.node(v, (*where, i), roots) for i, v in enumerate(spec)]
         return lambda scope: [v for v in (child(scope) for child in items) if v is not MISSING]
 
-    def form_from(self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]) -> Node:
+    def form_from(
+        self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]
+    ) -> Node:
         source = spec["from"]
         if not isinstance(source, str) or not _is_reference(source, roots):
-            return self.problem((*where, "from"), f"'from' needs a reference such as query.limit, got {source!r}")
+            return self.problem(
+                (*where, "from"), f"'from' needs a reference such as query.limit, got {source!r}"
+            )
         get = self.reference(source, (*where, "from"), roots)
         chain = self.converter_chain(spec.get("convert"), (*where, "convert"))
         has_default, default = "default" in spec, spec.get("default")
@@ -178,7 +202,9 @@ class _Compiler:
 
         return convert
 
-    def form_when(self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]) -> Node:
+    def form_when(
+        self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]
+    ) -> Node:
         condition = spec["when"]
         if not isinstance(condition, str) or not _is_reference(condition, roots):
             return self.problem((*where, "when"), f"'when' needs a reference, got {condition!r}")
@@ -186,10 +212,14 @@ class _Compiler:
         value = self.node(spec.get("value"), (*where, "value"), roots)
         return lambda scope: value(scope) if test(scope) not in (MISSING, None, "") else MISSING
 
-    def form_each(self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]) -> Node:
+    def form_each(
+        self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]
+    ) -> Node:
         source, alias = spec["each"], spec.get("as", "item")
         if not isinstance(source, str) or not _is_reference(source, roots):
-            return self.problem((*where, "each"), f"'each' needs a reference to a list, got {source!r}")
+            return self.problem(
+                (*where, "each"), f"'each' needs a reference to a list, got {source!r}"
+            )
         if not isinstance(alias, str) or not alias.isidentifier():
             return self.problem((*where, "as"), f"'as' needs a simple name, got {alias!r}")
         items = self.reference(source, (*where, "each"), roots)
@@ -199,12 +229,16 @@ class _Compiler:
             found = items(scope)
             if found is MISSING or found is None or found is False:
                 return []
-            rows = found if isinstance(found, list | tuple) else [found]  # SOAP: one element, no list
+            rows = (
+                found if isinstance(found, list | tuple) else [found]
+            )  # SOAP: one element, no list
             return [body({**scope, alias: row}) for row in rows]
 
         return each
 
-    def converter_chain(self, names: Any, where: tuple[str | int, ...]) -> list[tuple[str, Converter]]:
+    def converter_chain(
+        self, names: Any, where: tuple[str | int, ...]
+    ) -> list[tuple[str, Converter]]:
         if names is None:
             return []
         listed = [names] if isinstance(names, str) else names
@@ -213,8 +247,10 @@ class _Compiler:
             if not isinstance(name, str) or name not in self.converters:
                 close = difflib.get_close_matches(str(name), self.converters, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.problem(where if isinstance(names, str) else (*where, i),
-                             f"unknown converter {name!r}{hint}; known: {', '.join(sorted(self.converters))}")
+                self.problem(
+                    where if isinstance(names, str) else (*where, i),
+                    f"unknown converter {name!r}{hint}; known: {', '.join(sorted(self.converters))}",
+                )
                 continue
             chain.append((name, self.converters[name]))
         return chain

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from facade.middlewares.keys import REQUEST_ID
 from facade.problems import Problem
@@ -22,7 +23,7 @@ _HTTP_CODES = {
 
 
 @web.middleware
-async def problem_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = request.get(REQUEST_ID)
     try:
         return await handler(request)
@@ -37,8 +38,12 @@ async def problem_middleware(request: web.Request, handler: web.Handler) -> web.
         return Problem(exc.status, code, title, detail, headers=headers).to_response(request_id)
     except Exception:
         log.exception("unhandled error", path=request.path, method=request.method)
-        return Problem(500, "internal_error", "Internal error",
-                       "The gateway failed unexpectedly; quote the request id to support.").to_response(request_id)
+        return Problem(
+            500,
+            "internal_error",
+            "Internal error",
+            "The gateway failed unexpectedly; quote the request id to support.",
+        ).to_response(request_id)
 
 
 def _detail(exc: web.HTTPException, request: web.Request) -> str | None:

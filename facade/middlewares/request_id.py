@@ -7,6 +7,7 @@ import secrets
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from facade.middlewares.keys import REQUEST_ID
 
@@ -21,7 +22,7 @@ def _new_id() -> str:
 
 
 @web.middleware
-async def request_id_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     offered = request.headers.get(_HEADER, "")
     request_id = offered if _ACCEPTABLE.match(offered) else _new_id()
     request[REQUEST_ID] = request_id

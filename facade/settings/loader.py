@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from types import MappingProxyType
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from importlib.metadata import entry_points
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from facade.settings.binding import Binder
@@ -59,8 +59,8 @@ def cross_check(data: Any, kinds: Collection[str]) -> list[ConfigIssue]:
     """Rules that span fields, checked on the raw data so they report even when binding failed."""
     if not isinstance(data, dict):
         return []
-    backends = data.get("backends") if isinstance(data.get("backends"), dict) else {}
-    routes = data.get("routes") if isinstance(data.get("routes"), dict) else {}
+    backends: dict[str, Any] = data["backends"] if isinstance(data.get("backends"), dict) else {}
+    routes: dict[str, Any] = data["routes"] if isinstance(data.get("routes"), dict) else {}
     issues: list[ConfigIssue] = []
     for name, backend in backends.items():
         if isinstance(backend, dict):

@@ -18,7 +18,9 @@ from adapters.errors import AdapterError, NotFound
 @dataclass(frozen=True, kw_only=True)
 class MemoryOptions:
     records: Mapping[str, Any] = field(default_factory=dict, metadata={"help": "id → record"})
-    latency: float = field(default=0.0, metadata={"unit": "seconds", "ge": 0, "help": "delay per call"})
+    latency: float = field(
+        default=0.0, metadata={"unit": "seconds", "ge": 0, "help": "delay per call"}
+    )
 
 
 class MemoryAdapter:
@@ -43,7 +45,9 @@ class MemoryAdapter:
             "put": Operation("put", ("id", "record")),
         }
 
-    async def call(self, operation: str, params: Mapping[str, Any], *, timeout: float | None = None) -> Any:
+    async def call(
+        self, operation: str, params: Mapping[str, Any], *, timeout: float | None = None
+    ) -> Any:
         self.calls.append((operation, dict(params)))
         if self.latency:
             await asyncio.sleep(self.latency)

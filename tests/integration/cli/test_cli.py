@@ -27,7 +27,9 @@ routes:
 """
 
 
-def run(*args: str, cwd: Path | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*VENEER, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False
     )
@@ -55,7 +57,11 @@ def wait_for_port(port: int, process: subprocess.Popen[str], deadline: float = 2
 @contextmanager
 def running(*args: str, cwd: Path | None = None) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
-        [*VENEER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+        [*VENEER, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -120,7 +126,9 @@ def test_serve_refuses_an_invalid_config_before_opening_a_port(tmp_path: Path) -
         deadline = time.monotonic() + 20
         while process.poll() is None and time.monotonic() < deadline:
             with socket.socket() as sock:
-                assert sock.connect_ex(("127.0.0.1", port)) != 0, "a port opened on an invalid config"
+                assert sock.connect_ex(("127.0.0.1", port)) != 0, (
+                    "a port opened on an invalid config"
+                )
             time.sleep(0.02)
         assert process.returncode == 2
         assert "configuration error" in process.stderr.read()  # type: ignore[union-attr]
@@ -129,7 +137,9 @@ def test_serve_refuses_an_invalid_config_before_opening_a_port(tmp_path: Path) -
 def test_serve_answers_healthz_and_stops_on_sigterm(repo_root: Path) -> None:
     """serve on a valid config answers /healthz, logs JSON lines, and exits 0 on SIGTERM."""
     port = free_port()
-    with running("serve", "--config", "config/gateway.yaml", "--port", str(port), cwd=repo_root) as process:
+    with running(
+        "serve", "--config", "config/gateway.yaml", "--port", str(port), cwd=repo_root
+    ) as process:
         wait_for_port(port, process)
         health = get_json(f"http://127.0.0.1:{port}/healthz")
         assert health == {"status": "ok", "uptime_s": pytest.approx(health["uptime_s"])}  # type: ignore[index]
@@ -170,7 +180,9 @@ def _ports_free(*ports: int) -> bool:
 def test_demo_brings_everything_up_and_prints_the_urls(repo_root: Path) -> None:
     """`veneer demo` (what `make run` runs) starts the gateway and the three systems, printing each URL."""
     default_ports = (8080, 8081, 8069, 28192, 8090)
-    assert _ports_free(*default_ports), f"the demo's ports {default_ports} are taken by another process"
+    assert _ports_free(*default_ports), (
+        f"the demo's ports {default_ports} are taken by another process"
+    )
     with running("demo", "--config", "config/gateway.yaml", cwd=repo_root) as process:
         for port in default_ports:
             wait_for_port(port, process)
@@ -186,5 +198,7 @@ def test_demo_brings_everything_up_and_prints_the_urls(repo_root: Path) -> None:
         ):
             assert url in banner
         assert get_json("http://127.0.0.1:8080/healthz")["status"] == "ok"  # type: ignore[index]
-        with urllib.request.urlopen("http://127.0.0.1:8081/WS/CRONUS/Page/SalesOrder?wsdl") as reply:
+        with urllib.request.urlopen(
+            "http://127.0.0.1:8081/WS/CRONUS/Page/SalesOrder?wsdl"
+        ) as reply:
             assert b"ReadMultiple" in reply.read()

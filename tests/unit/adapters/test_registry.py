@@ -26,14 +26,16 @@ def test_a_broken_plugin_is_named_with_what_is_wrong() -> None:
     """A plugin class missing Adapter methods is refused, naming the entry point."""
     ep = EntryPoint("broken", "tests.unit.adapters.test_registry:NotAnAdapter", "veneer.adapters")
     registry = AdapterRegistry(discover=lambda: [ep])
-    with pytest.raises(RegistryError, match=r"'broken' \(entry point broken = .*\) lacks the Adapter method"):
+    with pytest.raises(
+        RegistryError, match=r"'broken' \(entry point broken = .*\) lacks the Adapter method"
+    ):
         registry.get("broken")
 
 
 def test_a_plugin_that_fails_to_import_is_reported() -> None:
     """An entry point whose module does not import gives an error naming it."""
     ep = EntryPoint("ghost", "no_such_module_here:Thing", "veneer.adapters")
-    with pytest.raises(RegistryError, match="'ghost' .* failed to load"):
+    with pytest.raises(RegistryError, match=r"'ghost' .* failed to load"):
         AdapterRegistry(discover=lambda: [ep]).get("ghost")
 
 

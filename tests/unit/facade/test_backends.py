@@ -59,7 +59,9 @@ async def test_valid_config_starts_adapters_and_compiles_routes(tmp_path: Path) 
 
 async def test_adapter_options_are_validated_with_paths(tmp_path: Path) -> None:
     """A bad value in a backend's options block is reported at backends.<name>.options.<field>."""
-    found = await issues(tmp_path, BASE.replace("options: {records", "options: {latency: slow, records"))
+    found = await issues(
+        tmp_path, BASE.replace("options: {records", "options: {latency: slow, records")
+    )
     assert len(found) == 1
     assert "backends.mem.options.latency: wrong type; got 'slow'" in found[0]
     assert found[0].startswith("<config>:6:24:")  # the line and column of the bad value
@@ -73,14 +75,18 @@ async def test_unknown_operation_is_a_config_error(tmp_path: Path) -> None:
 
 async def test_mapping_errors_are_config_errors_with_the_full_path(tmp_path: Path) -> None:
     """Template problems are reported under routes.<key>.request/response.<field>."""
-    text = BASE.replace("response: {name: result.name}", "response: {name: {from: result.name, convert: nope}}")
+    text = BASE.replace(
+        "response: {name: result.name}", "response: {name: {from: result.name, convert: nope}}"
+    )
     (found,) = await issues(tmp_path, text)
     assert 'routes."GET /api/v1/things/{id}".response.name.convert: unknown converter' in found
 
 
 async def test_path_reference_must_be_a_route_parameter(tmp_path: Path) -> None:
     """A request template reading path.x where the route has no {x} is caught at load."""
-    (found,) = await issues(tmp_path, BASE.replace("request: {id: path.id}", "request: {id: path.idd}"))
+    (found,) = await issues(
+        tmp_path, BASE.replace("request: {id: path.id}", "request: {id: path.idd}")
+    )
     assert "path.idd is not a parameter of this route's path (did you mean 'id'?)" in found
 
 
@@ -90,5 +96,7 @@ async def test_unknown_kind_from_the_registry_is_reported(tmp_path: Path) -> Non
     path = tmp_path / "gateway.yaml"
     path.write_text(textwrap.dedent(text))
     loaded = load_settings(path, environ={}, kinds=["memory", "memroy"])
-    with pytest.raises(ConfigError, match=r"unknown adapter kind 'memroy' \(did you mean 'memory'\?\)"):
+    with pytest.raises(
+        ConfigError, match=r"unknown adapter kind 'memroy' \(did you mean 'memory'\?\)"
+    ):
         await open_backends(loaded, registry())

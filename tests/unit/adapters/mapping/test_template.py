@@ -29,24 +29,51 @@ def response(spec: Any) -> Any:
 
 def test_references_read_path_query_and_body_and_literals_stay_literal() -> None:
     """Strings starting with a root are looked up; other strings and scalars pass as literals."""
-    t = request({"No": "path.no", "status": "query.status", "name": "body.customer.name",
-                 "Field": "Status", "size": 10})
-    scope = {"path": {"no": "SO-1"}, "query": {"status": "Open"}, "body": {"customer": {"name": "Ada"}}}
-    assert t.render(scope) == {"No": "SO-1", "status": "Open", "name": "Ada", "Field": "Status", "size": 10}
+    t = request(
+        {
+            "No": "path.no",
+            "status": "query.status",
+            "name": "body.customer.name",
+            "Field": "Status",
+            "size": 10,
+        }
+    )
+    scope = {
+        "path": {"no": "SO-1"},
+        "query": {"status": "Open"},
+        "body": {"customer": {"name": "Ada"}},
+    }
+    assert t.render(scope) == {
+        "No": "SO-1",
+        "status": "Open",
+        "name": "Ada",
+        "Field": "Status",
+        "size": 10,
+    }
 
 
 def test_missing_values_are_left_out_of_params_but_null_in_responses() -> None:
     """A request param whose source is absent is omitted; a response field becomes null."""
     assert request({"a": "query.a", "b": "query.b"}).render({"query": {"a": 1}}) == {"a": 1}
-    assert response({"a": "result.a", "b": "result.b"}).render({"result": {"a": 1}}) == {"a": 1, "b": None}
+    assert response({"a": "result.a", "b": "result.b"}).render({"result": {"a": 1}}) == {
+        "a": 1,
+        "b": None,
+    }
 
 
 def test_when_includes_a_block_only_if_its_source_is_given() -> None:
     """A `when` form makes an optional filter appear only when the client asked for it."""
-    t = request({"filter": [
-        {"when": "query.status", "value": {"Field": "Status", "Criteria": "query.status"}},
-        {"when": "query.customer", "value": {"Field": "Sell_to_Customer_No", "Criteria": "query.customer"}},
-    ]})
+    t = request(
+        {
+            "filter": [
+                {"when": "query.status", "value": {"Field": "Status", "Criteria": "query.status"}},
+                {
+                    "when": "query.customer",
+                    "value": {"Field": "Sell_to_Customer_No", "Criteria": "query.customer"},
+                },
+            ]
+        }
+    )
     assert t.render({"query": {"customer": "C1"}}) == {
         "filter": [{"Field": "Sell_to_Customer_No", "Criteria": "C1"}]
     }
@@ -62,11 +89,20 @@ def test_from_converts_and_defaults() -> None:
 
 def test_each_maps_lists_and_single_elements() -> None:
     """`each` maps every element, and treats a lone element (as SOAP gives one row) as a list of one."""
-    t = response({"lines": {"each": "result.Lines.Line", "as": "line",
-                            "map": {"sku": "line.No", "qty": {"from": "line.Qty", "convert": "number"}}}})
+    t = response(
+        {
+            "lines": {
+                "each": "result.Lines.Line",
+                "as": "line",
+                "map": {"sku": "line.No", "qty": {"from": "line.Qty", "convert": "number"}},
+            }
+        }
+    )
     two = {"result": {"Lines": {"Line": [{"No": "A", "Qty": "2"}, {"No": "B", "Qty": "1.5"}]}}}
     assert t.render(two) == {"lines": [{"sku": "A", "qty": 2}, {"sku": "B", "qty": 1.5}]}
-    assert t.render({"result": {"Lines": {"Line": {"No": "A", "Qty": "1"}}}}) == {"lines": [{"sku": "A", "qty": 1}]}
+    assert t.render({"result": {"Lines": {"Line": {"No": "A", "Qty": "1"}}}}) == {
+        "lines": [{"sku": "A", "qty": 1}]
+    }
     assert t.render({"result": {"Lines": None}}) == {"lines": []}
 
 
@@ -84,15 +120,20 @@ def test_const_escapes_something_that_looks_like_a_reference() -> None:
 def test_compile_reports_every_problem_with_its_place() -> None:
     """Unknown converters, mistyped roots and malformed forms are all reported at compile time."""
     with pytest.raises(MappingError) as caught:
-        request({
-            "a": {"from": "query.a", "convert": "many2onee"},
-            "b": "qeury.status",
-            "c": {"each": "query.x", "mapp": {}},
-            "d": {"from": "literal"},
-        })
+        request(
+            {
+                "a": {"from": "query.a", "convert": "many2onee"},
+                "b": "qeury.status",
+                "c": {"each": "query.x", "mapp": {}},
+                "d": {"from": "literal"},
+            }
+        )
     found = str(caught.value)
     assert "a.convert: unknown converter 'many2onee' (did you mean 'many2one'?)" in found
-    assert "b: 'qeury.status' looks like a reference with a mistyped root (did you mean 'query'?)" in found
+    assert (
+        "b: 'qeury.status' looks like a reference with a mistyped root (did you mean 'query'?)"
+        in found
+    )
     assert "c: unexpected key(s) ['mapp']" in found
     assert "d.from: 'from' needs a reference" in found
 
@@ -109,8 +150,16 @@ def test_sap_return_table_with_an_error_row_raises_a_permanent_fault() -> None:
     t = response({"ret": {"from": "result.RETURN.item", "convert": "sap_return"}})
     ok = {"result": {"RETURN": {"item": [{"TYPE": "S", "MESSAGE": "done"}]}}}
     assert t.render(ok)["ret"] == [{"TYPE": "S", "MESSAGE": "done"}]
-    bad = {"result": {"RETURN": {"item": [{"TYPE": "W"}, {"TYPE": "E", "ID": "V1", "NUMBER": "302",
-                                                          "MESSAGE": "Customer is blocked"}]}}}
+    bad = {
+        "result": {
+            "RETURN": {
+                "item": [
+                    {"TYPE": "W"},
+                    {"TYPE": "E", "ID": "V1", "NUMBER": "302", "MESSAGE": "Customer is blocked"},
+                ]
+            }
+        }
+    }
     with pytest.raises(BackendFault, match="Customer is blocked") as caught:
         t.render(bad)
     assert caught.value.code == "V1/302"

@@ -131,7 +131,8 @@ def test_secret_from_env_never_prints_itself(tmp_path: Path) -> None:
 def test_durations_accept_units(tmp_path: Path) -> None:
     """Durations may be written as numbers of seconds or with ms/s/m/h units."""
     text = MINIMAL.replace(
-        "    kind: soap", "    kind: soap\n    timeouts: {connect: 250ms, read: 2}\n    breaker: {open_for: 1m}"
+        "    kind: soap",
+        "    kind: soap\n    timeouts: {connect: 250ms, read: 2}\n    breaker: {open_for: 1m}",
     )
     backend = load(tmp_path, text).backends["erp"]
     assert backend.timeouts.connect == pytest.approx(0.25)
@@ -142,11 +143,16 @@ def test_durations_accept_units(tmp_path: Path) -> None:
 def test_range_and_cross_field_rules(tmp_path: Path) -> None:
     """Out-of-range numbers and inconsistent pairs are reported with the bound or the rule."""
     text = MINIMAL.replace(
-        "    kind: soap", "    kind: soap\n    breaker: {failure_rate: 1.5}\n    retry: {backoff: 2s, backoff_max: 1s}"
+        "    kind: soap",
+        "    kind: soap\n    breaker: {failure_rate: 1.5}\n    retry: {backoff: 2s, backoff_max: 1s}",
     )
     found = problems(tmp_path, text)
-    assert any("breaker.failure_rate: out of range; got 1.5; expected a value ≤ 1" in f for f in found)
-    assert any("retry: backoff_max (1.0) must not be smaller than backoff (2.0)" in f for f in found)
+    assert any(
+        "breaker.failure_rate: out of range; got 1.5; expected a value ≤ 1" in f for f in found
+    )
+    assert any(
+        "retry: backoff_max (1.0) must not be smaller than backoff (2.0)" in f for f in found
+    )
 
 
 def test_duplicate_keys_are_errors(tmp_path: Path) -> None:

@@ -21,11 +21,20 @@ def validator() -> jsonschema.Draft202012Validator:
 def test_schema_is_valid_json_schema(validator: jsonschema.Draft202012Validator) -> None:
     """The generated document is itself a valid draft 2020-12 schema with every section described."""
     schema = settings_json_schema()
-    assert set(schema["properties"]) == {"version", "listen", "store", "logging", "backends", "routes"}
+    assert set(schema["properties"]) == {
+        "version",
+        "listen",
+        "store",
+        "logging",
+        "backends",
+        "routes",
+    }
     assert "description" in schema["$defs"]["BreakerConfig"]["properties"]["open_for"]
 
 
-def test_default_config_validates(validator: jsonschema.Draft202012Validator, repo_root: Path) -> None:
+def test_default_config_validates(
+    validator: jsonschema.Draft202012Validator, repo_root: Path
+) -> None:
     """The embedded default config passes the schema, ${VAR} references and durations included."""
     data = yaml.safe_load((repo_root / "config" / "gateway.yaml").read_text())
     assert list(validator.iter_errors(data)) == []
@@ -38,8 +47,18 @@ def test_default_config_validates(validator: jsonschema.Draft202012Validator, re
         ({"listen": {"port": "eighty"}}, "is not valid"),
         ({"backends": {"erp": {"endpoint": "http://x/"}}}, "'kind' is a required property"),
         ({"logging": {"level": "loud"}}, "is not one of"),
-        ({"backends": {"erp": {"kind": "soap", "endpoint": "http://x", "credentials": {"password": "pw"}}}},
-         "does not match"),
+        (
+            {
+                "backends": {
+                    "erp": {
+                        "kind": "soap",
+                        "endpoint": "http://x",
+                        "credentials": {"password": "pw"},
+                    }
+                }
+            },
+            "does not match",
+        ),
     ],
 )
 def test_schema_rejects_what_the_loader_rejects(
