@@ -49,7 +49,9 @@ def test_every_width_order_and_signedness_round_trips_byte_by_byte(
 
 def test_little_endian_header_bytes_are_little_endian() -> None:
     """A 2-byte little-endian prefix puts the low byte first."""
-    assert LengthPrefixCodec(length_bytes=2, byte_order="little").encode(b"x" * 258)[:2] == b"\x02\x01"
+    assert (
+        LengthPrefixCodec(length_bytes=2, byte_order="little").encode(b"x" * 258)[:2] == b"\x02\x01"
+    )
 
 
 def test_coalesced_frames_in_one_chunk_all_come_out_in_order() -> None:

@@ -26,7 +26,9 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <!DOCTYPE FbiXml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <FbiXml><Ticket><Key>&xxe;</Key></Ticket></FbiXml>"""
-EXTERNAL_DTD = b'<?xml version="1.0"?><!DOCTYPE FbiXml SYSTEM "http://127.0.0.1:1/fbi.dtd"><FbiXml/>'
+EXTERNAL_DTD = (
+    b'<?xml version="1.0"?><!DOCTYPE FbiXml SYSTEM "http://127.0.0.1:1/fbi.dtd"><FbiXml/>'
+)
 PUBLIC_DTD = b'<!DOCTYPE FbiXml PUBLIC "-//X//DTD Y//EN" "http://127.0.0.1:1/y.dtd"><FbiXml/>'
 ATTLIST_ONLY = b'<!DOCTYPE r [<!ATTLIST r injected CDATA "yes">]><r/>'
 PARAMETER_ENTITY = b'<!DOCTYPE r [<!ENTITY % remote SYSTEM "http://127.0.0.1:1/x"> %remote;]><r/>'
@@ -128,7 +130,9 @@ def test_xml_encode_refuses_anything_but_one_root() -> None:
 def test_json_round_trip_with_decimals_and_dates() -> None:
     """Decimals become JSON numbers and dates ISO strings on the way out."""
     codec = JsonCodec()
-    encoded = codec.encode({"qty": Decimal("3"), "price": Decimal("12.50"), "on": dt.date(2026, 1, 5)})
+    encoded = codec.encode(
+        {"qty": Decimal("3"), "price": Decimal("12.50"), "on": dt.date(2026, 1, 5)}
+    )
     assert codec.decode(encoded) == {"qty": 3, "price": 12.5, "on": "2026-01-05"}
 
 
