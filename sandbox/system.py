@@ -28,6 +28,9 @@ class SandboxSystem(Protocol):
     @property
     def url(self) -> str: ...
 
+    @property
+    def open_connections(self) -> int: ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -60,6 +63,13 @@ class HttpSystem:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self._port}"
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now (tests check pools with it)."""
+        if self._runner is None or self._runner.server is None:
+            return 0
+        return len(self._runner.server.connections)
 
     async def start(self) -> None:
         # A request held by `hang` must not keep shutdown waiting for aiohttp's default 60 s.

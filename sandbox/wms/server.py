@@ -76,6 +76,11 @@ class WmsSandbox:
     def url(self) -> str:
         return f"tcp://{self.host}:{self._port}"
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now (tests check pools with it)."""
+        return len(self._connections)
+
     async def start(self) -> None:
         self._started = True
         if self.switch.fault.kind is not FaultKind.DOWN:

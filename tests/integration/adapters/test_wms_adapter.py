@@ -83,7 +83,7 @@ def pool_of(adapter: FishbowlAdapter) -> ConnectionPool:
 
 
 def server_connections(wms: WmsSandbox) -> int:
-    return len(wms._connections)  # the sandbox has no public counter of open connections
+    return wms.open_connections
 
 
 async def eventually(condition: Callable[[], bool], within: float = 2.0) -> None:
