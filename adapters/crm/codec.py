@@ -1,0 +1,135 @@
+"""XML-RPC bytes: calls marshalled by the standard library, replies parsed defensively.
+
+The standard library's parser is unsafe against a hostile or broken server: it accepts DTDs,
+expands internal entities (a "billion laughs" reply is a few hundred bytes that expand into
+gigabytes) and nests as deeply as the reply says. Each reply is therefore parsed by a fresh
+defusedxml ``DefusedExpatParser`` (DTDs, entity declarations and external references are refused
+before anything is expanded), feeding an :class:`~xmlrpc.client.Unmarshaller` that counts element
+depth, after the body's size has been checked. The process-wide ``monkey_patch()`` is not used:
+it would change ``xmlrpc.client`` for every library in the process.
+
+Values come back as plain data: ``dateTime.iso8601`` as an ISO 8601 string
+(``2026-02-01T09:30:00``, without a zone, as the wire has none) and ``base64`` as a base64 string.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import re
+import xmlrpc.client
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from defusedxml.xmlrpc import DefusedExpatParser
+
+__all__ = ["DEFAULT_MAX_DEPTH", "CannotMarshal", "MalformedReply", "decode_reply", "encode_call"]
+
+DEFAULT_MAX_DEPTH = 64
+_MAX_PARAM_DEPTH = 100
+_COMPACT_DATETIME = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2}:\d{2}:\d{2})$")
+
+
+class MalformedReply(ValueError):
+    """The reply is not one well-formed, harmless XML-RPC methodResponse."""
+
+
+class CannotMarshal(ValueError):
+    """The params hold a value XML-RPC cannot carry (None without allow_none, huge ints ...)."""
+
+
+def encode_call(
+    method: str, params: Sequence[Any], *, allow_none: bool, none_as_false: bool = False
+) -> bytes:
+    """The methodCall document for ``method(*params)``, UTF-8 encoded.
+
+    Params are made plain first: any mapping becomes a struct (the standard marshaller would
+    send a non-dict mapping's attributes), any sequence but str/bytes an array, a Decimal a
+    double. ``none_as_false`` sends None as ``False``, which is how Odoo spells "empty".
+    """
+    try:
+        plain = [_plain(value, none_as_false, 0) for value in params]
+        text = xmlrpc.client.dumps(tuple(plain), methodname=method, allow_none=allow_none)
+    except (TypeError, OverflowError, ValueError) as exc:
+        raise CannotMarshal(str(exc)) from exc
+    return text.encode("utf-8")
+
+
+def _plain(value: Any, none_as_false: bool, depth: int) -> Any:
+    if depth > _MAX_PARAM_DEPTH:
+        raise CannotMarshal(f"params nest deeper than {_MAX_PARAM_DEPTH} levels")
+    if value is None:
+        return False if none_as_false else None
+    if isinstance(value, str | bytes | bool | int | float | datetime.datetime):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {key: _plain(item, none_as_false, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item, none_as_false, depth + 1) for item in value]
+    return value  # the marshaller decides (Binary, DateTime) or refuses with a TypeError
+
+
+def decode_reply(body: bytes, *, max_depth: int, max_bytes: int) -> Any:
+    """The single value of a methodResponse.
+
+    Raises :class:`xmlrpc.client.Fault` for a fault response and :class:`MalformedReply` for
+    anything that is not a well-formed, harmless methodResponse of at most ``max_bytes``.
+    """
+    if len(body) > max_bytes:
+        raise MalformedReply(f"reply of {len(body)} bytes exceeds the {max_bytes}-byte cap")
+    target = _BoundedUnmarshaller(max_depth)
+    parser = DefusedExpatParser(target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    try:
+        parser.feed(body)
+        parser.close()
+        values = target.close()
+    except xmlrpc.client.Fault:
+        raise
+    except MalformedReply:
+        raise
+    except Exception as exc:  # expat, defusedxml, and the unmarshaller's own int()/float() errors
+        raise MalformedReply(f"{type(exc).__name__}: {exc}") from exc
+    if len(values) != 1:
+        raise MalformedReply(f"a methodResponse carries one value, this one {len(values)}")
+    return values[0]
+
+
+class _BoundedUnmarshaller(xmlrpc.client.Unmarshaller):
+    """The standard unmarshaller, refusing nesting deeper than ``max_depth``; dates, base64 as str."""
+
+    dispatch: dict[str, Any] = dict(xmlrpc.client.Unmarshaller.dispatch)
+
+    def __init__(self, max_depth: int) -> None:
+        super().__init__(use_datetime=False, use_builtin_types=False)
+        self._depth = 0
+        self._max_depth = max_depth
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        self._depth += 1
+        if self._depth > self._max_depth:
+            raise MalformedReply(f"reply nests deeper than {self._max_depth} elements")
+        super().start(tag, attrs)
+
+    def end(self, tag: str) -> None:
+        self._depth -= 1
+        super().end(tag)
+
+    def end_dateTime(self, data: str) -> None:
+        text = data.strip()
+        match = _COMPACT_DATETIME.match(text)
+        self.append(f"{match[1]}-{match[2]}-{match[3]}T{match[4]}" if match else text)
+
+    def end_base64(self, data: str) -> None:
+        try:
+            raw = base64.b64decode(data.encode("ascii"), validate=False)
+        except (binascii.Error, UnicodeEncodeError) as exc:
+            raise MalformedReply(f"bad base64 value: {exc}") from exc
+        self.append(base64.b64encode(raw).decode("ascii"))
+        self._value = False
+
+    dispatch["dateTime.iso8601"] = end_dateTime
+    dispatch["base64"] = end_base64
