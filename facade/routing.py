@@ -79,6 +79,8 @@ class RouteHandler:
                 reason=str(exc),
             )
             raise problem_for_adapter_error(exc, backend_label=self.label) from exc
+        if self.route.single and isinstance(result, list | tuple):
+            result = result[0] if result else None
         if result is None and self.compiled.method == "GET":
             raise Problem(404, "not_found", "Not found", "The requested resource does not exist.")
         if self.compiled.response is None:

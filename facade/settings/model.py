@@ -147,6 +147,10 @@ class Route:
         default_factory=dict, metadata={"help": "operation params from path, query and body"}
     )
     response: Any = field(default=None, metadata={"help": "JSON built from the operation's result"})
+    single: bool = field(
+        default=False,
+        metadata={"help": "the operation returns a list: answer its first element, 404 when empty"},
+    )
     timeout: float | None = field(
         default=None, metadata={"unit": "seconds", "gt": 0, "help": "total deadline for this route"}
     )

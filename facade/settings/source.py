@@ -29,6 +29,25 @@ _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _ESCAPED = "$${"
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false.
+
+    YAML 1.1 also reads yes/no/on/off as booleans, which turns NAV's field ``No`` or the
+    country code ``NO`` into False. Integrators should not have to know that.
+    """
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
 class _Unresolved:
     """Stands where a reference could not be substituted; already reported, so binders skip it."""
 
@@ -74,7 +93,7 @@ def read_source(path: Path, environ: Mapping[str, str] | None = None) -> SourceD
         doc.issues.append(ConfigIssue((), f"cannot read the file: {exc.strerror or exc}"))
         return doc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = (mark.line + 1, mark.column + 1) if mark else None
@@ -94,7 +113,7 @@ class _Converter:
     def __init__(self, doc: SourceDocument, environ: Mapping[str, str]) -> None:
         self.doc = doc
         self.environ = environ
-        self._constructor = yaml.SafeLoader("")
+        self._constructor = _Yaml12Loader("")
 
     def convert(self, node: yaml.Node, path: Path_) -> Any:
         self.doc.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -111,10 +130,10 @@ class _Converter:
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self._constructor.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | float | bool) or key is None:
-                self._issue(path, f"keys must be plain scalars, got {type(key).__name__}", key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._issue(path, "keys must be plain scalars, not lists or mappings", key_node)
                 continue
+            key = key_node.value  # the text as written: a key is a name, never a number or boolean
             key_path = (*path, str(key))
             if str(key) in result:
                 self._issue(key_path, "duplicate key: the earlier value would be ignored", key_node)

@@ -221,3 +221,13 @@ def test_the_embedded_default_config_is_valid(repo_root: Path) -> None:
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ={})
     assert set(settings.backends) == {"erp", "crm", "wms"}
     assert settings.store_url().startswith("sqlite+aiosqlite:///")
+
+
+def test_yaml_1_1_booleans_stay_strings(tmp_path: Path) -> None:
+    """Keys and values such as No, NO, yes and off keep their text; only true/false are booleans."""
+    text = MINIMAL.replace(
+        "    operation: SalesOrder.Read",
+        "    operation: SalesOrder.Read\n    request: {No: path.no, country: NO, flag: off, on: true}",
+    )
+    route = load(tmp_path, text).routes["GET /api/v1/orders/{no}"]
+    assert dict(route.request) == {"No": "path.no", "country": "NO", "flag": "off", "on": True}

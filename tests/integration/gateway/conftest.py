@@ -1,0 +1,37 @@
+"""The gateway on the embedded default config, in front of a live sandbox on free ports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from facade.app import create_app
+from facade.backends import open_backends
+from facade.settings import load_settings
+from sandbox.runner import Sandbox, SandboxPorts
+
+Client = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    running = Sandbox(SandboxPorts.ephemeral())
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def gateway(
+    sandbox: Sandbox, repo_root: Path, tmp_path: Path, aiohttp_client: Client
+) -> TestClient:
+    env = {
+        "VENEER_ERP_URL": f"{sandbox.erp.url}/WS/CRONUS/Page",
+        "VENEER_CRM_URL": sandbox.crm.url,
+        "VENEER_WMS_URL": sandbox.wms.url,
+    }
+    settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
+    return await aiohttp_client(create_app(settings, await open_backends(settings)))
