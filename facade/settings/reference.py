@@ -89,7 +89,10 @@ def _type_name(hint: Any, meta: Mapping[str, Any]) -> str:
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in typing.get_args(hint))
     if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a, meta) for a in typing.get_args(hint) if a is not type(None)) + ", optional"
+        return (
+            " or ".join(_type_name(a, meta) for a in typing.get_args(hint) if a is not type(None))
+            + ", optional"
+        )
     if origin is tuple:
         return f"list of {_type_name(typing.get_args(hint)[0], {})}"
     if origin in (dict, Mapping) or hint in (dict, Mapping):

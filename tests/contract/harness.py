@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,14 +18,10 @@ from sandbox.faults import FaultSwitch
 from sandbox.system import SandboxSystem
 from sandbox.wms import WmsSandbox
 
-_WORLD: World | None = None
 
-
+@functools.cache
 def world() -> World:
-    global _WORLD
-    if _WORLD is None:
-        _WORLD = build_world()
-    return _WORLD
+    return build_world()
 
 
 @dataclass(frozen=True)

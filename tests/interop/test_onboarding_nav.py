@@ -17,6 +17,7 @@ from facade.settings import ConfigError, load_settings
 pytestmark = pytest.mark.interop
 
 Client = Callable[..., Awaitable[TestClient]]
+SEEN = web.AppKey("seen", list[tuple[str, bytes]])
 
 
 def guide_yaml(repo_root: Path) -> str:
@@ -29,7 +30,9 @@ def guide_yaml(repo_root: Path) -> str:
 @pytest.fixture
 async def nav_server(samples_dir: Path) -> TestServer:
     """A canned NAV endpoint answering ReadMultiple with the recorded reply of a real NAV."""
-    recorded = (samples_dir / "soap" / "dynamics-nav" / "page_readmultiple_response.xml").read_bytes()
+    recorded = (
+        samples_dir / "soap" / "dynamics-nav" / "page_readmultiple_response.xml"
+    ).read_bytes()
     seen: list[tuple[str, bytes]] = []
 
     async def page(request: web.Request) -> web.Response:
@@ -38,7 +41,7 @@ async def nav_server(samples_dir: Path) -> TestServer:
 
     app = web.Application()
     app.router.add_post("/CustomerList", page)
-    app["seen"] = seen
+    app[SEEN] = seen
     server = TestServer(app)
     await server.start_server()
     yield server
@@ -46,7 +49,11 @@ async def nav_server(samples_dir: Path) -> TestServer:
 
 
 async def test_guide_config_serves_customers_from_the_nav_wsdl(
-    repo_root: Path, samples_dir: Path, nav_server: TestServer, tmp_path: Path, aiohttp_client: Client
+    repo_root: Path,
+    samples_dir: Path,
+    nav_server: TestServer,
+    tmp_path: Path,
+    aiohttp_client: Client,
 ) -> None:
     """The guide's YAML alone exposes NAV's ReadMultiple as GET /api/v1/nav/customers."""
     config = tmp_path / "gateway.yaml"
@@ -65,7 +72,7 @@ async def test_guide_config_serves_customers_from_the_nav_wsdl(
         {"number": "123", "name": "Customer #1"},
         {"number": "456", "name": "Customer #2"},
     ]
-    action, body = nav_server.app["seen"][-1]
+    action, body = nav_server.app[SEEN][-1]
     assert "ReadMultiple" in action
     assert b"<ns0:Field>Name</ns0:Field>" in body or b">Name</" in body
     assert b">Customer*</" in body and b">2</" in body
@@ -76,11 +83,15 @@ async def test_guide_config_rejects_a_misspelt_operation(
 ) -> None:
     """A typo in the operation is caught at load, against the WSDL, with a suggestion."""
     config = tmp_path / "gateway.yaml"
-    config.write_text(guide_yaml(repo_root).replace("operation: ReadMultiple", "operation: ReadMultple"))
+    config.write_text(
+        guide_yaml(repo_root).replace("operation: ReadMultiple", "operation: ReadMultple")
+    )
     env = {
         "NAV_URL": "http://127.0.0.1:9/CustomerList",
         "NAV_WSDL": str(samples_dir / "soap" / "dynamics-nav" / "page-CustomerList.xml"),
     }
     settings = load_settings(config, environ=env)
-    with pytest.raises(ConfigError, match=r"no operation 'ReadMultple' \(did you mean 'ReadMultiple'\?\)"):
+    with pytest.raises(
+        ConfigError, match=r"no operation 'ReadMultple' \(did you mean 'ReadMultiple'\?\)"
+    ):
         await open_backends(settings)
