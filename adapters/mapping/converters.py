@@ -10,9 +10,9 @@ raises the adapter error it means.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from adapters.errors import BackendFault
@@ -169,10 +169,13 @@ BUILTIN_CONVERTERS: dict[str, Converter] = {
 }
 
 
-def load_converters() -> dict[str, Converter]:
+def load_converters(
+    discover: Callable[[], Iterable[EntryPoint]] | None = None,
+) -> dict[str, Converter]:
     """Built-ins plus ``veneer.converters`` entry points (which cannot shadow a built-in)."""
     found = dict(BUILTIN_CONVERTERS)
-    for ep in entry_points(group="veneer.converters"):
+    plugins = discover() if discover else entry_points(group="veneer.converters")
+    for ep in plugins:
         if ep.name not in found:
             found[ep.name] = ep.load()
     return found

@@ -111,5 +111,16 @@ def _default(fld: dataclasses.Field[Any]) -> str:
     return "**required**"
 
 
+def builtin_adapter_sections() -> list[tuple[str, type]]:
+    """One section per built-in adapter kind's ``options`` block."""
+    from adapters.registry import BUILTIN_ADAPTERS, AdapterRegistry
+
+    registry = AdapterRegistry(discover=list)
+    return [
+        (f"backends.<name>.options (kind: {kind})", registry.get(kind).Options)
+        for kind in BUILTIN_ADAPTERS
+    ]
+
+
 if __name__ == "__main__":
-    print(render_reference(), end="")
+    print(render_reference(builtin_adapter_sections()), end="")

@@ -48,3 +48,25 @@ def test_dates_booleans_and_csv() -> None:
     assert C["date"]("2026-01-05T00:00:00") == "2026-01-05"
     assert C["bool"]("X") is True and C["bool"]("no") is False
     assert C["csv"]("A, B,,C") == ["A", "B", "C"]
+
+
+def shout(value: object) -> object:
+    """A third-party converter, registered below through an entry point."""
+    return f"{value}!"
+
+
+def test_converters_come_from_entry_points_without_shadowing_builtins() -> None:
+    """A veneer.converters entry point adds a converter; one named like a built-in is ignored."""
+    from importlib.metadata import EntryPoint
+
+    from adapters.mapping import load_converters
+
+    here = "tests.unit.adapters.mapping.test_converters:shout"
+    found = load_converters(
+        lambda: [
+            EntryPoint("shout", here, "veneer.converters"),
+            EntryPoint("int", here, "veneer.converters"),
+        ]
+    )
+    assert found["shout"]("hi") == "hi!"
+    assert found["int"]("7") == 7

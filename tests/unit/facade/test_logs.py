@@ -1,0 +1,42 @@
+"""Log output: JSON lines for machines, readable lines on a terminal."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+import structlog
+
+from facade.logs import configure_logging
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_json_lines_when_not_a_terminal() -> None:
+    """With format auto and a non-TTY stream, each event is one JSON object with level and UTC time."""
+    stream = io.StringIO()
+    configure_logging("info", "auto", stream)
+    structlog.contextvars.bind_contextvars(request_id="r-1")
+    structlog.get_logger("t").info("hello", backend="erp")
+    structlog.get_logger("t").debug("hidden")
+    structlog.contextvars.clear_contextvars()
+    (line,) = stream.getvalue().splitlines()
+    event = orjson.loads(line)
+    assert event["event"] == "hello"
+    assert event["backend"] == "erp"
+    assert event["request_id"] == "r-1"
+    assert event["level"] == "info"
+    assert event["ts"].endswith("Z")
+
+
+def test_readable_console_lines_on_a_terminal() -> None:
+    """With format auto on a TTY, lines are rendered for people, not as JSON."""
+    stream = Terminal()
+    configure_logging("info", "auto", stream)
+    structlog.get_logger("t").info("hello", backend="erp")
+    text = stream.getvalue()
+    assert "hello" in text and "backend" in text
+    assert not text.lstrip().startswith("{")
