@@ -8,7 +8,7 @@ from aiohttp import web
 
 from facade.backends import Backends
 from facade.middlewares import MIDDLEWARES
-from facade.routing import add_routes
+from facade.routes import DirectCaller, add_routes, cursor_secret
 from facade.settings import Settings
 
 __all__ = ["BACKENDS", "SETTINGS", "STARTED_AT", "create_app"]
@@ -36,5 +36,5 @@ def create_app(settings: Settings, backends: Backends) -> web.Application:
     app.on_cleanup.append(close_backends)
     app[STARTED_AT] = time.monotonic()
     app.router.add_get("/healthz", _healthz)
-    add_routes(app, backends)
+    add_routes(app, backends.routes, DirectCaller(backends.adapters), cursor_secret(settings))
     return app

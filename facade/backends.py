@@ -10,44 +10,20 @@ port opens.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 
 from adapters.base import Adapter, AdapterContext
-from adapters.mapping import (
-    REQUEST_ROOTS,
-    RESPONSE_ROOTS,
-    MappingError,
-    Template,
-    compile_template,
-    load_converters,
-)
+from adapters.mapping import load_converters
 from adapters.registry import AdapterRegistry, RegistryError
-from facade.settings import ConfigError, ConfigIssue, Route, Settings
+from facade.routes.compile import CompiledRoute, compile_routes
+from facade.settings import ConfigError, ConfigIssue, Settings
 from facade.settings.binding import INVALID, Binder
-from facade.settings.issues import did_you_mean
 
 __all__ = ["Backends", "CompiledRoute", "open_backends"]
 
 log = structlog.get_logger("veneer.backends")
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-
-
-@dataclass(frozen=True)
-class CompiledRoute:
-    """A configured route, ready to serve: its templates compiled, its params known."""
-
-    key: str
-    method: str
-    path: str
-    route: Route
-    path_params: tuple[str, ...]
-    request: Template
-    response: Template | None
 
 
 @dataclass
@@ -86,11 +62,7 @@ async def open_backends(settings: Settings, registry: AdapterRegistry | None = N
                 )
                 continue
             backends.adapters[name] = adapter
-        converters = load_converters()
-        for key, route in settings.routes.items():
-            compiled = _compile_route(settings, key, route, backends.adapters, converters, issues)
-            if compiled is not None:
-                backends.routes[key] = compiled
+        backends.routes = compile_routes(settings, backends.adapters, load_converters(), issues)
     except BaseException:
         await backends.close()
         raise
@@ -128,65 +100,3 @@ def _build_adapter(
         base_dir=str(settings.base_dir),
     )
     return cls(context, options)  # type: ignore[call-arg]
-
-
-def _compile_route(
-    settings: Settings,
-    key: str,
-    route: Route,
-    adapters: Mapping[str, Adapter],
-    converters: Mapping[str, Any],
-    issues: list[ConfigIssue],
-) -> CompiledRoute | None:
-    where = ("routes", key)
-    method, _, path = key.partition(" ")
-    params = tuple(_PLACEHOLDER.findall(path))
-    ok = True
-    adapter = adapters.get(route.backend)
-    known = adapter.operations() if adapter is not None else None
-    if known is not None and route.operation not in known:
-        ok = False
-        issues.append(
-            settings.issue(
-                (*where, "operation"),
-                f"backend {route.backend!r} has no operation {route.operation!r}"
-                f"{did_you_mean(route.operation, known)}",
-                expected="one of: "
-                + ", ".join(sorted(known)[:12])
-                + (" ..." if len(known) > 12 else ""),
-            )
-        )
-    templates: list[Template | None] = []
-    for section, spec, roots, as_null in (
-        ("request", route.request, REQUEST_ROOTS, False),
-        ("response", route.response, RESPONSE_ROOTS, True),
-    ):
-        if spec is None:
-            templates.append(None)
-            continue
-        try:
-            template = compile_template(
-                spec, roots=roots, converters=converters, missing_as_null=as_null
-            )
-        except MappingError as exc:
-            ok = False
-            issues += [settings.issue((*where, section, *p), m) for p, m in exc.problems]
-            templates.append(None)
-            continue
-        for ref in sorted(template.references):
-            root, _, rest = ref.partition(".")
-            name = rest.split(".", 1)[0]
-            if root == "path" and name not in params:
-                ok = False
-                issues.append(
-                    settings.issue(
-                        (*where, section),
-                        f"{ref} is not a parameter of this route's path{did_you_mean(name, params)}",
-                        expected="one of: "
-                        + (", ".join(params) or "(the path has no {parameters})"),
-                    )
-                )
-        templates.append(template)
-    if not ok or templates[0] is None:
-        return None
-    return CompiledRoute(key, method, path, route, params, templates[0], templates[1])

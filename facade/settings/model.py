@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from facade.settings.issues import ConfigIssue
+from facade.settings.route_model import OutboxPolicy, Route
 from facade.settings.secret import Secret
 from resilience.breaker import BreakerConfig
 from resilience.bulkhead import BulkheadConfig
@@ -23,6 +24,7 @@ __all__ = [
     "BUILTIN_KINDS",
     "HTTP_METHODS",
     "Backend",
+    "Cors",
     "Credentials",
     "Listener",
     "Logging",
@@ -124,40 +126,24 @@ class Backend:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class OutboxPolicy:
-    """Writes the backend cannot take now are stored and delivered later."""
+class Cors:
+    """Cross-origin access for browser clients; no origin is allowed unless listed."""
 
-    max_attempts: int = field(
-        default=8, metadata={"ge": 1, "help": "deliveries tried before dead-lettering"}
+    origins: tuple[str, ...] = field(
+        default=(), metadata={"help": "allowed origins, e.g. https://app.example.com ('*' for any)"}
     )
-    resource: str | None = field(
-        default=None,
-        metadata={"help": "path parameter naming the resource, to keep order per resource"},
+    allow_headers: tuple[str, ...] = field(
+        default=("Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match",
+                 "X-Request-ID"),
+        metadata={"help": "request headers a browser may send"},
     )
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Route:
-    """One REST endpoint, keyed in the file by ``"METHOD /api/v1/path/{param}"``."""
-
-    backend: str = field(metadata={"help": "name of a backend declared under backends"})
-    operation: str = field(metadata={"help": "the backend operation, e.g. SalesOrder.Read"})
-    summary: str = field(default="", metadata={"help": "one line for the OpenAPI document"})
-    request: Mapping[str, Any] = field(
-        default_factory=dict, metadata={"help": "operation params from path, query and body"}
+    expose_headers: tuple[str, ...] = field(
+        default=("ETag", "Location", "Retry-After", "X-Request-ID", "Cache-Status", "Age",
+                 "Veneer-Stale", "Deprecation", "Sunset", "Link"),
+        metadata={"help": "response headers a browser script may read"},
     )
-    response: Any = field(default=None, metadata={"help": "JSON built from the operation's result"})
-    single: bool = field(
-        default=False,
-        metadata={"help": "the operation returns a list: answer its first element, 404 when empty"},
-    )
-    timeout: float | None = field(
-        default=None, metadata={"unit": "seconds", "gt": 0, "help": "total deadline for this route"}
-    )
-    cache: CachePolicy | None = field(default=None, metadata={"help": "cache policy (GET only)"})
-    outbox: OutboxPolicy | None = field(
-        default=None, metadata={"help": "queue writes while the backend is down"}
-    )
+    credentials: bool = field(default=False, metadata={"help": "allow cookies and Authorization"})
+    max_age: int = field(default=600, metadata={"ge": 0, "help": "seconds a preflight answer may be cached"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -171,6 +157,7 @@ class Settings:
     backends: Mapping[str, Backend] = field(
         default_factory=dict, metadata={"help": "legacy systems, by name"}
     )
+    cors: Cors = field(default_factory=Cors, metadata={"help": "browser cross-origin access"})
     routes: Mapping[str, Route] = field(
         default_factory=dict, metadata={"help": 'REST routes, keyed "METHOD /api/v1/path"'}
     )

@@ -59,7 +59,7 @@ def _section(title: str, cls: type, out: list[str], seen: set[type]) -> None:
             continue
         hint = hints[fld.name]
         out.append(
-            f"| `{fld.name}` | {_type_name(hint, fld.metadata)} | {_default(fld)} "
+            f"| `{fld.metadata.get('alias', fld.name)}` | {_type_name(hint, fld.metadata)} | {_default(fld)} "
             f"| {fld.metadata.get('help', '')} |"
         )
         key = f"{fld.name}.<name>" if _is_mapping(hint) else fld.name

@@ -109,9 +109,9 @@ def _dataclass(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
                 prop = {**prop, "description": fld.metadata["help"]}
             if fld.default is not dataclasses.MISSING and _jsonable(fld.default):
                 prop = {**prop, "default": fld.default}
-            properties[fld.name] = prop
+            properties[fld.metadata.get("alias", fld.name)] = prop
             if fld.default is dataclasses.MISSING and fld.default_factory is dataclasses.MISSING:
-                required.append(fld.name)
+                required.append(fld.metadata.get("alias", fld.name))
         body: dict[str, Any] = {
             "type": "object",
             "properties": properties,

@@ -1,0 +1,138 @@
+"""Compile configured routes: templates, validators and references, checked before serving."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.base import Adapter
+from adapters.mapping import REQUEST_ROOTS, RESPONSE_ROOTS, MappingError, Template, compile_template
+from facade.routes.body import BodyValidator, check_body_schema
+from facade.routes.params import RESERVED_QUERY, ParamValidator
+from facade.settings import ConfigIssue, Route, Settings
+from facade.settings.issues import did_you_mean
+
+__all__ = ["CompiledRoute", "compile_routes"]
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    """A configured route, ready to serve."""
+
+    key: str
+    method: str
+    path: str
+    route: Route
+    path_params: tuple[str, ...]
+    params: ParamValidator
+    body: BodyValidator
+    request: Template
+    response: Template | None
+    read_only: bool
+    items: Template | None = None
+    bookmark: Template | None = None
+    etag: Template | None = None
+    includes: Mapping[str, Template] = field(default_factory=dict)
+
+
+class _Compiler:
+    def __init__(self, settings: Settings, converters: Mapping[str, Any], issues: list[ConfigIssue]) -> None:
+        self.settings = settings
+        self.converters = converters
+        self.issues = issues
+
+    def template(self, spec: Any, where: tuple[str | int, ...], roots: frozenset[str], as_null: bool) -> Template | None:
+        try:
+            return compile_template(spec, roots=roots, converters=self.converters, missing_as_null=as_null)
+        except MappingError as exc:
+            self.issues.extend(self.settings.issue((*where, *p), m) for p, m in exc.problems)
+            return None
+
+    def reference(self, text: str, where: tuple[str | int, ...], roots: frozenset[str]) -> Template | None:
+        if not isinstance(text, str) or text.split(".", 1)[0] not in roots:
+            self.issues.append(self.settings.issue(where, f"needs a reference starting with {' or '.join(sorted(roots))}", value=text))
+            return None
+        return self.template(text, where, roots, as_null=False)
+
+    def route(self, key: str, route: Route, adapter: Adapter | None) -> CompiledRoute | None:
+        where: tuple[str | int, ...] = ("routes", key)
+        before = len(self.issues)
+        method, _, path = key.partition(" ")
+        path_params = tuple(_PLACEHOLDER.findall(path))
+        known = adapter.operations() if adapter is not None else None
+        if known is not None and route.operation not in known:
+            self.issues.append(self.settings.issue(
+                (*where, "operation"),
+                f"backend {route.backend!r} has no operation {route.operation!r}{did_you_mean(route.operation, known)}",
+                expected="one of: " + ", ".join(sorted(known)[:12]) + (" ..." if len(known) > 12 else ""),
+            ))
+        for name, param in route.params.items():
+            if param.in_ == "path" and name not in path_params:
+                self.issues.append(self.settings.issue((*where, "params", name), "not a {parameter} of the path"))
+        if route.body is not None and (problem := check_body_schema(route.body)):
+            self.issues.append(self.settings.issue((*where, "body"), f"not a valid JSON Schema: {problem}"))
+        fan = route.fan_out
+        extra = {fan.as_} if fan else set()
+        request = self.template(route.request, (*where, "request"), REQUEST_ROOTS | {"page", "etag"} | extra, False)
+        item_roots = {"item"} if route.pagination else set()
+        response = None
+        if route.response is not None:
+            response = self.template(route.response, (*where, "response"), RESPONSE_ROOTS | item_roots | extra, True)
+        items = bookmark = etag = None
+        if route.pagination:
+            items = self.reference(route.pagination.items, (*where, "pagination", "items"), RESPONSE_ROOTS)
+            if route.pagination.bookmark:
+                bookmark = self.reference(route.pagination.bookmark, (*where, "pagination", "bookmark"), frozenset({"item"}))
+        if route.etag:
+            etag = self.reference(route.etag, (*where, "etag"), frozenset({"result"}))
+        includes = {}
+        for name, include in route.include.items():
+            target = self.settings.routes.get(include.route)
+            if target is None or not include.route.startswith("GET "):
+                gets = [k for k in self.settings.routes if k.startswith("GET ")]
+                self.issues.append(self.settings.issue(
+                    (*where, "include", name, "route"), f"not a configured GET route{did_you_mean(include.route, gets)}",
+                    value=include.route))
+                continue
+            compiled = self.template(dict(include.params), (*where, "include", name, "params"), frozenset({"result"}), False)
+            if compiled is not None:
+                includes[name] = compiled
+        for template, section in ((request, "request"), (response, "response")):
+            for ref in sorted(template.references if template else ()):
+                root, _, rest = ref.partition(".")
+                name = rest.split(".", 1)[0]
+                if root == "path" and name not in path_params:
+                    self.issues.append(self.settings.issue(
+                        (*where, section), f"{ref} is not a parameter of this route's path{did_you_mean(name, path_params)}",
+                        expected="one of: " + (", ".join(path_params) or "(the path has no {parameters})")))
+        if len(self.issues) > before or request is None:
+            return None
+        reserved = {"fields"} if method == "GET" else set()
+        if route.pagination:
+            reserved |= {"limit", "cursor"}
+        if route.include:
+            reserved.add("include")
+        op = known.get(route.operation) if known else None
+        return CompiledRoute(
+            key=key, method=method, path=path, route=route, path_params=path_params,
+            params=ParamValidator(route.params, path_params, reserved & RESERVED_QUERY),
+            body=BodyValidator(route.body), request=request, response=response,
+            read_only=bool(op.read_only) if op is not None else method == "GET",
+            items=items, bookmark=bookmark, etag=etag, includes=includes,
+        )
+
+
+def compile_routes(
+    settings: Settings, adapters: Mapping[str, Adapter], converters: Mapping[str, Any], issues: list[ConfigIssue]
+) -> dict[str, CompiledRoute]:
+    compiler = _Compiler(settings, converters, issues)
+    compiled = {}
+    for key, route in settings.routes.items():
+        result = compiler.route(key, route, adapters.get(route.backend))
+        if result is not None:
+            compiled[key] = result
+    return compiled

@@ -1,0 +1,307 @@
+"""Serve one configured route: validate, call, map, represent.
+
+``handle`` turns an HTTP request into :class:`Inputs` and the produced data into a response;
+``produce`` is the part that talks to the backend, reused by ``?include=`` and by a PATCH that
+needs the current concurrency token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import structlog
+from aiohttp import web
+
+from adapters.errors import AdapterError, Conflict
+from adapters.mapping import ConversionError
+from facade.problems import Problem, problem_for_adapter_error
+from facade.routes.caller import BackendCaller
+from facade.routes.compile import CompiledRoute
+from facade.routes.paging import CursorError, Page, decode_cursor, encode_cursor, next_state, start_page
+from facade.routes.params import FieldError
+from facade.routes.representation import (
+    canonical_json,
+    etag_for,
+    if_match_token,
+    not_modified,
+    select_fields,
+    token_etag,
+)
+
+__all__ = ["HandlerContext", "Inputs", "RouteHandler"]
+
+log = structlog.get_logger("veneer.routes")
+_WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass
+class HandlerContext:
+    """What handlers share: the cursor key and each other (for includes and concurrency tokens)."""
+
+    cursor_secret: bytes
+    handlers: dict[str, RouteHandler] = field(default_factory=dict)
+
+
+@dataclass
+class Inputs:
+    path: dict[str, Any]
+    query: dict[str, Any]
+    headers: Mapping[str, str]
+    body: Any = None
+    page: Page | None = None
+    etag: str | None = None
+
+
+@dataclass
+class Produced:
+    data: Any
+    etag_token: str | None = None
+    next_state: dict[str, Any] | None = None
+
+
+def validation_problem(errors: list[FieldError]) -> Problem:
+    return Problem(400, "validation_failed", "Invalid request",
+                   "Some parameters are missing or invalid; see errors.",
+                   extra={"errors": [e.as_dict() for e in errors]})
+
+
+class RouteHandler:
+    def __init__(self, compiled: CompiledRoute, caller: BackendCaller, context: HandlerContext) -> None:
+        self.compiled = compiled
+        self.route = compiled.route
+        self.caller = caller
+        self.context = context
+        self.label = f"{compiled.route.backend} system"
+
+    # -- HTTP -------------------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        inputs, fields, includes = await self._inputs(request)
+        if self.compiled.method == "PATCH" and self.compiled.etag is not None and inputs.etag is None:
+            inputs.etag = await self._current_token(inputs)
+        produced = await self.produce(inputs)
+        data = produced.data
+        headers: dict[str, str] = {}
+        if self.route.pagination is not None:
+            next_url = self._next_url(request, produced.next_state)
+            data = {"data": data, "next": next_url}
+            if next_url:
+                headers["Link"] = f'<{next_url}>; rel="next"'
+        if includes:
+            await self._include(data, includes)
+        if fields:
+            target = data["data"] if self.route.pagination is not None else data
+            trimmed, unknown = select_fields(target, fields)
+            if unknown:
+                raise validation_problem([FieldError("query.fields", f"unknown field(s): {', '.join(unknown)}")])
+            data = {**data, "data": trimmed} if self.route.pagination is not None else trimmed
+        body = canonical_json(data)
+        etag = token_etag(produced.etag_token) if produced.etag_token else etag_for(body)
+        headers["ETag"] = etag
+        self._representation_headers(headers, data)
+        if self.compiled.method == "GET" and not_modified(request.headers.get("If-None-Match"), etag):
+            return web.Response(status=304, headers=headers)
+        return web.Response(status=self.route.status, body=body, content_type="application/json", headers=headers)
+
+    async def _inputs(self, request: web.Request) -> tuple[Inputs, list[str], list[str]]:
+        path, query, headers, errors = self.compiled.params.validate(
+            request.match_info, request.query, request.headers)
+        body = None
+        if self.compiled.method in _WRITES and self.compiled.method != "DELETE":
+            body = await self._body(request, errors)
+        page = None
+        if self.route.pagination is not None:
+            page = self._page(request.query, errors)
+        fields = [f.strip() for f in request.query.get("fields", "").split(",") if f.strip()]
+        includes = [i.strip() for i in request.query.get("include", "").split(",") if i.strip()]
+        for name in includes:
+            if name not in self.compiled.includes:
+                errors.append(FieldError("query.include", f"unknown include {name!r}; known: {', '.join(self.compiled.includes)}"))
+        etag = None
+        if_match = request.headers.get("If-Match")
+        if if_match is not None and self.compiled.etag is not None:
+            etag = if_match_token(if_match)
+            if etag is None:
+                raise Problem(412, "precondition_failed", "Precondition failed",
+                              "If-Match does not carry an ETag this API issued; fetch the resource again.")
+        if errors:
+            raise validation_problem(errors)
+        return Inputs(path, query, {**request.headers, **headers}, body, page, etag), fields, includes
+
+    async def _body(self, request: web.Request, errors: list[FieldError]) -> Any:
+        if not request.can_read_body:
+            errors.append(FieldError("body", "required"))
+            return None
+        if request.content_type != "application/json":
+            raise Problem(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json.")
+        try:
+            body = orjson.loads(await request.read())
+        except orjson.JSONDecodeError as exc:
+            raise Problem(400, "invalid_json", "Invalid JSON", f"The body is not valid JSON: {exc}") from exc
+        errors.extend(self.compiled.body.validate(body))
+        return body
+
+    def _page(self, query: Mapping[str, str], errors: list[FieldError]) -> Page | None:
+        spec = self.route.pagination
+        assert spec is not None
+        limit = None
+        if "limit" in query:
+            if not query["limit"].isdigit():
+                errors.append(FieldError("query.limit", "not a whole number"))
+                return None
+            limit = int(query["limit"])
+        state = None
+        try:
+            if query.get("cursor"):
+                state = decode_cursor(self.context.cursor_secret, self.compiled.key, query["cursor"])
+            return start_page(spec, limit, state)
+        except CursorError as exc:
+            errors.append(FieldError("query.cursor", str(exc)))
+        except ValueError as exc:
+            errors.append(FieldError("query.limit", str(exc)))
+        return None
+
+    def _next_url(self, request: web.Request, state: dict[str, Any] | None) -> str | None:
+        if state is None:
+            return None
+        query = {k: v for k, v in request.query.items() if k != "cursor"}
+        query["cursor"] = encode_cursor(self.context.cursor_secret, self.compiled.key, state)
+        return f"{request.path}?{urlencode(query)}"
+
+    def _representation_headers(self, headers: dict[str, str], data: Any) -> None:
+        route = self.route
+        if route.cache_control:
+            headers["Cache-Control"] = route.cache_control
+        elif self.compiled.method != "GET":
+            headers["Cache-Control"] = "no-store"
+        elif route.cache is not None:
+            headers["Cache-Control"] = f"private, max-age={int(route.cache.ttl)}"
+        else:
+            headers["Cache-Control"] = "private, no-cache"
+        if route.deprecation:
+            headers["Deprecation"] = route.deprecation
+        if route.sunset:
+            headers["Sunset"] = route.sunset
+        if route.location and isinstance(data, Mapping):
+            try:
+                headers["Location"] = route.location.format(**data)
+            except (KeyError, IndexError):
+                log.warning("location template names a missing field", route=self.compiled.key)
+
+    # -- backend ----------------------------------------------------------------------------
+    async def produce(self, inputs: Inputs) -> Produced:
+        scope: dict[str, Any] = {
+            "path": inputs.path, "query": inputs.query, "header": inputs.headers, "body": inputs.body,
+            "page": inputs.page.scope() if inputs.page else {}, "etag": inputs.etag,
+        }
+        fan = self.route.fan_out
+        if fan is not None:
+            return await self._fan_out(scope, fan.over, fan.as_, fan.max)
+        result = await self._call(self._params(scope), if_match=inputs.etag is not None)
+        if self.route.single and isinstance(result, list | tuple):
+            result = result[0] if result else None
+        if result is None and self.compiled.method == "GET":
+            raise Problem(404, "not_found", "Not found", "The requested resource does not exist.")
+        token = None
+        if self.compiled.etag is not None and result is not None:
+            found = self.compiled.etag.render({"result": result})
+            token = str(found) if found not in (None, "") else None
+        if self.route.pagination is not None and inputs.page is not None:
+            return self._paginate(scope, result, inputs.page, token)
+        return Produced(self._map({**scope, "result": result}, result), token)
+
+    def _paginate(self, scope: dict[str, Any], result: Any, page: Page, token: str | None) -> Produced:
+        assert self.compiled.items is not None and self.route.pagination is not None
+        items = self.compiled.items.render({**scope, "result": result}) or []
+        if not isinstance(items, list | tuple):
+            items = [items]
+        more = len(items) > page.limit
+        items = list(items[: page.limit])
+        data = [self._map({**scope, "result": result, "item": item}, item) for item in items]
+        state = None
+        if more and items:
+            bookmark = self.compiled.bookmark.render({"item": items[-1]}) if self.compiled.bookmark else None
+            state = next_state(self.route.pagination, page, bookmark)
+        return Produced(data, token, state)
+
+    async def _fan_out(self, scope: dict[str, Any], over: str, alias: str, most: int) -> Produced:
+        root, _, name = over.partition(".")
+        values = scope.get(root, {}).get(name) or []
+        if not isinstance(values, list):
+            values = [values]
+        if len(values) > most:
+            raise validation_problem([FieldError(over, f"at most {most} values")])
+        calls = [self._call(self._params({**scope, alias: value}), if_match=False) for value in values]
+        results = await asyncio.gather(*calls)
+        return Produced([self._map({**scope, alias: v, "result": r}, r) for v, r in zip(values, results, strict=True)])
+
+    def _params(self, scope: Mapping[str, Any]) -> Any:
+        try:
+            return self.compiled.request.render(scope)
+        except ConversionError as exc:
+            raise Problem(400, "invalid_parameter", "Invalid parameter", str(exc)) from exc
+
+    def _map(self, scope: Mapping[str, Any], fallback: Any) -> Any:
+        if self.compiled.response is None:
+            return fallback
+        try:
+            return self.compiled.response.render(scope)
+        except ConversionError as exc:
+            log.warning("response mapping failed", route=self.compiled.key, reason=str(exc))
+            raise Problem(502, "bad_gateway", "Bad gateway",
+                          f"The {self.label} sent a value the gateway could not convert.") from exc
+        except AdapterError as exc:  # a converter found a failure in the data (SAP RETURN)
+            raise problem_for_adapter_error(exc, backend_label=self.label) from exc
+
+    async def _call(self, params: Any, *, if_match: bool) -> Any:
+        try:
+            return await self.caller.call(
+                self.route.backend, self.route.operation, params,
+                timeout=self.route.timeout, idempotent=self.compiled.read_only,
+            )
+        except AdapterError as exc:
+            log.warning("backend call failed", backend=self.route.backend, operation=self.route.operation,
+                        error=type(exc).__name__, reason=str(exc))
+            if isinstance(exc, Conflict) and if_match:
+                raise Problem(412, "precondition_failed", "Precondition failed",
+                              "The resource changed since that ETag was issued; fetch it again.") from exc
+            raise problem_for_adapter_error(exc, backend_label=self.label) from exc
+
+    async def _current_token(self, inputs: Inputs) -> str | None:
+        """A PATCH without If-Match reads the current concurrency token through the GET route."""
+        reader = self.context.handlers.get(f"GET {self.compiled.path}")
+        if reader is None:
+            return None
+        produced = await reader.produce(replace(inputs, body=None, etag=None, query={}))
+        return produced.etag_token
+
+    # -- includes ---------------------------------------------------------------------------
+    async def _include(self, data: Any, names: list[str]) -> None:
+        if not isinstance(data, dict):
+            return
+        results = await asyncio.gather(*(self._one_include(name, data) for name in names))
+        for name, (value, problem) in zip(names, results, strict=True):
+            data[name] = value
+            if problem is not None:
+                data.setdefault("unavailable", {})[name] = {"code": problem.code, "title": problem.title}
+
+    async def _one_include(self, name: str, data: dict[str, Any]) -> tuple[Any, Problem | None]:
+        include = self.route.include[name]
+        target = self.context.handlers[include.route]
+        params = self.compiled.includes[name].render({"result": data})
+        raw = {k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in params.items() if v is not None}
+        path = {k: v for k, v in raw.items() if k in target.compiled.path_params}
+        query = {k: v for k, v in raw.items() if k not in path}
+        valid_path, valid_query, _, errors = target.compiled.params.validate(path, query, {})
+        if errors:
+            return None, validation_problem(errors)
+        page = start_page(target.route.pagination, None, None) if target.route.pagination else None
+        try:
+            produced = await target.produce(Inputs(valid_path, valid_query, {}, None, page))
+        except Problem as problem:
+            return None, problem
+        return produced.data, None
