@@ -7,7 +7,12 @@ import time
 from aiohttp import web
 
 from facade.backends import Backends
-from facade.middlewares import MIDDLEWARES
+from facade.middlewares import (
+    compression_middleware,
+    cors_middleware,
+    problem_middleware,
+    request_id_middleware,
+)
 from facade.routes import DirectCaller, add_routes, cursor_secret
 from facade.settings import Settings
 
@@ -26,7 +31,15 @@ async def _healthz(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, backends: Backends) -> web.Application:
     """The gateway's application over already-started backends (closed when the app shuts down)."""
-    app = web.Application(middlewares=MIDDLEWARES, client_max_size=1024 * 1024)
+    # Outermost first: the request id exists before anything can fail; CORS headers go on
+    # problems too; bodies are compressed last, once they are final.
+    middlewares = [
+        request_id_middleware,
+        cors_middleware(settings.cors),
+        compression_middleware,
+        problem_middleware,
+    ]
+    app = web.Application(middlewares=middlewares, client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     app[BACKENDS] = backends
 

@@ -151,7 +151,24 @@ def first(value: Any) -> Any:
     return value
 
 
+def odoo_order(value: Any) -> Any:
+    """An API sort key (``name``, ``-write_date``) → an Odoo order with ``id`` as tie-breaker.
+
+    Paging by offset is only stable when the order is total, hence the trailing ``id``.
+    """
+    if value in (None, ""):
+        return "id asc"
+    text = str(value).strip()
+    descending = text.startswith("-")
+    name = text.lstrip("-+")
+    if not name.replace("_", "").isalnum():
+        raise ConversionError(f"not a field name: {value!r}")
+    order = f"{name} {'desc' if descending else 'asc'}"
+    return order if name == "id" else f"{order}, id asc"
+
+
 BUILTIN_CONVERTERS: dict[str, Converter] = {
+    "odoo_order": odoo_order,
     "odoo_false": odoo_false,
     "many2one": many2one,
     "utc_datetime": utc_datetime,

@@ -39,9 +39,10 @@ MISSING: Any = type(
 REQUEST_ROOTS = frozenset({"path", "query", "body", "header", "auth"})
 RESPONSE_ROOTS = frozenset({"result", "path", "query"})
 _FORMS = {
-    "from": {"from", "convert", "default"},
+    "from": {"from", "convert", "default", "lookup"},
     "when": {"when", "value"},
     "each": {"each", "map", "as"},
+    "sum": {"sum", "of"},
 }
 
 
@@ -188,6 +189,10 @@ class _Compiler:
         get = self.reference(source, (*where, "from"), roots)
         chain = self.converter_chain(spec.get("convert"), (*where, "convert"))
         has_default, default = "default" in spec, spec.get("default")
+        table = spec.get("lookup")
+        if table is not None and not isinstance(table, Mapping):
+            return self.problem((*where, "lookup"), "'lookup' needs a mapping of value → replacement")
+        lookup = {str(k): v for k, v in table.items()} if table is not None else None
 
         def convert(scope: Mapping[str, Any]) -> Any:
             value = get(scope)
@@ -198,6 +203,8 @@ class _Compiler:
                     value = fn(value)
                 except ConversionError as exc:
                     raise ConversionError(f"{source}: {name}: {exc}") from exc
+            if lookup is not None:
+                return lookup.get(str(value), default)
             return value
 
         return convert
@@ -235,6 +242,33 @@ class _Compiler:
             return [body({**scope, alias: row}) for row in rows]
 
         return each
+
+    def form_sum(self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]) -> Node:
+        """``{sum: result.rows, of: qty}``: the total of a numeric field over a list (null when none)."""
+        source, field_path = spec["sum"], spec.get("of")
+        if not isinstance(source, str) or not _is_reference(source, roots):
+            return self.problem((*where, "sum"), f"'sum' needs a reference to a list, got {source!r}")
+        if not isinstance(field_path, str) or not field_path:
+            return self.problem((*where, "of"), "'of' names the field to add up, e.g. QtyOnHand")
+        rows = self.reference(source, (*where, "sum"), roots)
+        keys = field_path.split(".")
+
+        def total(scope: Mapping[str, Any]) -> Any:
+            found = rows(scope)
+            if found is MISSING or found is None:
+                return MISSING
+            amount: Any = 0
+            for row in found if isinstance(found, list | tuple) else [found]:
+                value: Any = row
+                for key in keys:
+                    value = value.get(key) if isinstance(value, Mapping) else None
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    amount += value
+                elif value is not None:
+                    raise ConversionError(f"{source}: {field_path} is not a number: {value!r}")
+            return amount
+
+        return total
 
     def converter_chain(
         self, names: Any, where: tuple[str | int, ...]

@@ -37,6 +37,7 @@ class CompiledRoute:
     bookmark: Template | None = None
     etag: Template | None = None
     includes: Mapping[str, Template] = field(default_factory=dict)
+    answer_with: Template | None = None
 
 
 class _Compiler:
@@ -101,6 +102,14 @@ class _Compiler:
             compiled = self.template(dict(include.params), (*where, "include", name, "params"), frozenset({"result"}), False)
             if compiled is not None:
                 includes[name] = compiled
+        answer_with = None
+        if route.answer_with is not None:
+            if route.answer_with.route not in self.settings.routes or not route.answer_with.route.startswith("GET "):
+                self.issues.append(self.settings.issue(
+                    (*where, "answer_with", "route"), "not a configured GET route", value=route.answer_with.route))
+            else:
+                answer_with = self.template(dict(route.answer_with.params), (*where, "answer_with", "params"),
+                                            frozenset({"result", "path", "body"}), False)
         for template, section in ((request, "request"), (response, "response")):
             for ref in sorted(template.references if template else ()):
                 root, _, rest = ref.partition(".")
@@ -122,7 +131,7 @@ class _Compiler:
             params=ParamValidator(route.params, path_params, reserved & RESERVED_QUERY),
             body=BodyValidator(route.body), request=request, response=response,
             read_only=bool(op.read_only) if op is not None else method == "GET",
-            items=items, bookmark=bookmark, etag=etag, includes=includes,
+            items=items, bookmark=bookmark, etag=etag, includes=includes, answer_with=answer_with,
         )
 
 

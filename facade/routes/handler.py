@@ -17,7 +17,7 @@ import orjson
 import structlog
 from aiohttp import web
 
-from adapters.errors import AdapterError, Conflict
+from adapters.errors import AdapterError, Conflict, NotFound
 from adapters.mapping import ConversionError
 from facade.problems import Problem, problem_for_adapter_error
 from facade.routes.caller import BackendCaller
@@ -206,6 +206,8 @@ class RouteHandler:
             result = result[0] if result else None
         if result is None and self.compiled.method == "GET":
             raise Problem(404, "not_found", "Not found", "The requested resource does not exist.")
+        if self.compiled.answer_with is not None:
+            return await self._answer_with({**scope, "result": result})
         token = None
         if self.compiled.etag is not None and result is not None:
             found = self.compiled.etag.render({"result": result})
@@ -236,8 +238,16 @@ class RouteHandler:
         if len(values) > most:
             raise validation_problem([FieldError(over, f"at most {most} values")])
         calls = [self._call(self._params({**scope, alias: value}), if_match=False) for value in values]
-        results = await asyncio.gather(*calls)
-        return Produced([self._map({**scope, alias: v, "result": r}, r) for v, r in zip(values, results, strict=True)])
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        data = []
+        for value, result in zip(values, results, strict=True):
+            if isinstance(result, Problem) and result.code == "not_found":
+                data.append({alias: value, "error": {"code": result.code, "title": result.title}})
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                data.append(self._map({**scope, alias: value, "result": result}, result))
+        return Produced(data)
 
     def _params(self, scope: Mapping[str, Any]) -> Any:
         try:
@@ -269,7 +279,22 @@ class RouteHandler:
             if isinstance(exc, Conflict) and if_match:
                 raise Problem(412, "precondition_failed", "Precondition failed",
                               "The resource changed since that ETag was issued; fetch it again.") from exc
+            if isinstance(exc, NotFound) and self.compiled.method in {"POST", "PUT"}:
+                raise Problem(422, "reference_not_found", "Unprocessable request",
+                              f"The {self.label} refused the request: a record it refers to does not exist.") from exc
             raise problem_for_adapter_error(exc, backend_label=self.label) from exc
+
+    async def _answer_with(self, scope: Mapping[str, Any]) -> Produced:
+        """Answer a write with the resource as its GET route shows it (same shape, same ETag)."""
+        assert self.route.answer_with is not None and self.compiled.answer_with is not None
+        reader = self.context.handlers[self.route.answer_with.route]
+        params = self.compiled.answer_with.render(scope)
+        path = {k: str(v) for k, v in params.items() if k in reader.compiled.path_params}
+        query = {k: str(v) for k, v in params.items() if k not in path}
+        valid_path, valid_query, _, errors = reader.compiled.params.validate(path, query, {})
+        if errors:
+            raise validation_problem(errors)
+        return await reader.produce(Inputs(valid_path, valid_query, {}, None, None))
 
     async def _current_token(self, inputs: Inputs) -> str | None:
         """A PATCH without If-Match reads the current concurrency token through the GET route."""

@@ -76,7 +76,9 @@ class Binder:
         if not isinstance(data, dict):
             return self.issue(path, "wrong type", value=data, expected="a mapping of fields")
         fields = {
-            f.name: f for f in dataclasses.fields(cls) if f.init and not f.metadata.get("internal")
+            f.metadata.get("alias", f.name): f
+            for f in dataclasses.fields(cls)
+            if f.init and not f.metadata.get("internal")
         }
         hints = typing.get_type_hints(cls, include_extras=True)
         for key in data:
@@ -87,13 +89,14 @@ class Binder:
                     expected="one of: " + ", ".join(sorted(fields)),
                 )
         values: dict[str, Any] = {}
-        for name, fld in fields.items():
-            if name in data:
-                values[name] = self.bind(data[name], hints[name], (*path, name), fld.metadata)
+        for key, fld in fields.items():
+            name = fld.name
+            if key in data:
+                values[name] = self.bind(data[key], hints[name], (*path, key), fld.metadata)
             elif _is_required(fld):
                 help_ = fld.metadata.get("help")
                 values[name] = self.issue(
-                    (*path, name),
+                    (*path, key),
                     "missing required field",
                     expected=help_ or _describe(hints[name]),
                 )

@@ -118,6 +118,10 @@ class Route:
     )
     pagination: Pagination | None = field(default=None, metadata={"help": "cursor pagination (list routes)"})
     fan_out: FanOut | None = field(default=None, metadata={"help": "one call per element of a list parameter"})
+    answer_with: Include | None = field(
+        default=None,
+        metadata={"help": "after a write, answer what this GET route answers (params from result, path, body)"},
+    )
     include: Mapping[str, Include] = field(
         default_factory=dict, metadata={"help": "related resources embedded on ?include="}
     )

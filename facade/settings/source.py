@@ -129,7 +129,16 @@ class _Converter:
 
     def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` or `<<: [*a, *b]`
+                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for source in reversed(sources):
+                    if not isinstance(source, yaml.MappingNode):
+                        self._issue(path, "`<<` merges mappings only", key_node)
+                        continue
+                    merged.update(self._mapping(source, path))
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self._issue(path, "keys must be plain scalars, not lists or mappings", key_node)
                 continue
@@ -139,7 +148,7 @@ class _Converter:
                 self._issue(key_path, "duplicate key: the earlier value would be ignored", key_node)
                 continue
             result[str(key)] = self.convert(value_node, key_path)
-        return result
+        return {**merged, **result}  # explicit keys win over merged ones
 
     def _substitute(self, value: str, path: Path_) -> Any:
         if "${" not in value:

@@ -70,3 +70,12 @@ def test_converters_come_from_entry_points_without_shadowing_builtins() -> None:
     )
     assert found["shout"]("hi") == "hi!"
     assert found["int"]("7") == 7
+
+
+def test_odoo_order_is_total_for_stable_paging() -> None:
+    """API sort keys become Odoo orders with id as the tie-breaker; junk is refused."""
+    assert C["odoo_order"]("-write_date") == "write_date desc, id asc"
+    assert C["odoo_order"]("name") == "name asc, id asc"
+    assert C["odoo_order"](None) == "id asc"
+    with pytest.raises(ConversionError):
+        C["odoo_order"]("name; drop")

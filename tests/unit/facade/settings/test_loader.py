@@ -231,3 +231,15 @@ def test_yaml_1_1_booleans_stay_strings(tmp_path: Path) -> None:
     )
     route = load(tmp_path, text).routes["GET /api/v1/orders/{no}"]
     assert dict(route.request) == {"No": "path.no", "country": "NO", "flag": "off", "on": True}
+
+
+def test_yaml_merge_keys_merge_with_explicit_keys_winning(tmp_path: Path) -> None:
+    """`<<: *anchor` copies the anchored mapping in, and keys written beside it override it."""
+    text = MINIMAL.replace(
+        "    operation: SalesOrder.Read",
+        "    operation: SalesOrder.Read\n    request: &base {a: path.no, b: literal}\n"
+        "  GET /api/v1/other/{no}:\n    backend: erp\n    operation: X\n"
+        "    request:\n      <<: *base\n      b: changed",
+    )
+    settings = load(tmp_path, text)
+    assert dict(settings.routes["GET /api/v1/other/{no}"].request) == {"a": "path.no", "b": "changed"}

@@ -1,0 +1,67 @@
+"""Compress JSON answers with brotli or gzip, as the client's Accept-Encoding prefers.
+
+Small bodies are sent as they are: below about a kilobyte compression costs more than it saves.
+aiohttp's own ``enable_compression`` does not speak brotli on the server side, hence this.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import brotli
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+__all__ = ["compression_middleware"]
+
+MIN_SIZE = 1024
+_COMPRESSIBLE = ("application/json", "application/problem+json", "text/", "application/javascript")
+
+
+def _accepted(header: str) -> dict[str, float]:
+    accepted: dict[str, float] = {}
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if name:
+            accepted[name.strip().lower()] = quality
+    return accepted
+
+
+def choose_encoding(header: str | None) -> str | None:
+    if not header:
+        return None
+    accepted = _accepted(header)
+    for coding in ("br", "gzip"):
+        if accepted.get(coding, accepted.get("*", 0.0)) > 0:
+            return coding
+    return None
+
+
+@web.middleware
+async def compression_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    if not isinstance(response, web.Response) or response.body is None or "Content-Encoding" in response.headers:
+        return response
+    body = response.body
+    if not isinstance(body, bytes) or len(body) < MIN_SIZE:
+        return response
+    if not response.content_type.startswith(_COMPRESSIBLE):
+        return response
+    response.headers.add("Vary", "Accept-Encoding")
+    coding = choose_encoding(request.headers.get("Accept-Encoding"))
+    if coding == "br":
+        response.body = brotli.compress(body, quality=4)
+    elif coding == "gzip":
+        response.body = gzip.compress(body, compresslevel=5)
+    else:
+        return response
+    response.headers["Content-Encoding"] = coding
+    return response

@@ -1,0 +1,178 @@
+"""The durable store behind the cache, idempotency records and the outbox: one SQLAlchemy engine.
+
+SQLite (the embedded default, one process) and PostgreSQL (shared by replicas) run the same code.
+What differs is set up here, once:
+
+- **SQLite** takes its transactions out of the driver's hands (``isolation_level = None``) and
+  emits ``BEGIN IMMEDIATE`` for write transactions, so two writers cannot both read a row and then
+  overwrite each other (a deferred ``BEGIN`` would let them, or fail one with "database is
+  locked" when it upgrades). Reads use a plain deferred ``BEGIN``: under WAL they never block a
+  writer. ``synchronous=FULL`` makes a commit survive a power cut, not only a killed process:
+  the outbox promises that an acknowledged write is kept.
+- **PostgreSQL** uses asyncpg, read-committed transactions, ``pool_pre_ping`` (a restarted
+  server must not fail the first calls), an optional schema (``schema=``), and an advisory lock
+  around ``create_all`` so replicas starting together do not race creating tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.schema import Table
+
+from resilience.clock import Clock
+from resilience.schema import SCHEMA_VERSION, metadata, schema_version
+
+__all__ = ["Store", "StoreSchemaMismatch", "normalise_url"]
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+_WRITE = "veneer_write"  # execution option marking a connection's transaction as a write
+_SCHEMA_LOCK = 0x7665_6E65  # "vene": the advisory lock id serialising create_all on PostgreSQL
+_SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+class StoreSchemaMismatch(RuntimeError):
+    """The database holds a schema version this code does not speak."""
+
+
+def normalise_url(url: str) -> str:
+    """The async driver URL for a store URL (``sqlite:///x`` → ``sqlite+aiosqlite:///x``)."""
+    parsed = make_url(url)
+    driver = _DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise ValueError(
+            f"unsupported store URL scheme {parsed.drivername!r}: "
+            "use sqlite+aiosqlite:///path or postgresql+asyncpg://..."
+        )
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+
+class Store:
+    """An open engine plus the schema; hands out write and read transactions."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        name = engine.dialect.name
+        if name not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported dialect {name!r}")
+        self.dialect: Literal["sqlite", "postgresql"] = name  # type: ignore[assignment]
+
+    @classmethod
+    async def open(cls, url: str, *, clock: Clock, schema: str | None = None) -> Store:
+        """Connect, create the tables if missing (idempotent) and check the schema version.
+
+        ``schema`` puts the tables in a PostgreSQL schema (created if missing); SQLite has none.
+        For a SQLite file the parent directory is created. In-memory SQLite is refused: each
+        pooled connection would see a different, empty database.
+        """
+        parsed = make_url(normalise_url(url))
+        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "sqlite":
+            if schema is not None:
+                raise ValueError("schema= is for PostgreSQL; a SQLite store is one file")
+            database = parsed.database or ""
+            if database in ("", ":memory:") or "mode=memory" in str(parsed):
+                raise ValueError("an in-memory SQLite store is not supported: give a file path")
+            await asyncio.to_thread(_make_parent_directory, database)
+            options["connect_args"] = {"timeout": _SQLITE_BUSY_TIMEOUT_S}
+        else:
+            options["pool_pre_ping"] = True
+            if schema is not None:
+                options["execution_options"] = {"schema_translate_map": {None: schema}}
+        engine = create_async_engine(parsed, **options)
+        if engine.dialect.name == "sqlite":
+            _take_sqlite_transactions(engine)
+        store = cls(engine, clock=clock)
+        try:
+            await store._create_schema(schema)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return store
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction, committed on exit (``BEGIN IMMEDIATE`` on SQLite)."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{_WRITE: True})
+            async with conn.begin():
+                yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction (deferred ``BEGIN`` on SQLite), rolled back on exit."""
+        async with self.engine.connect() as conn:
+            yield conn
+
+    def insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
+        """The dialect's INSERT, which both spell ``on_conflict_do_nothing/do_update``."""
+        if self.dialect == "sqlite":
+            return sqlite.insert(table)
+        return postgresql.insert(table)
+
+    async def ping(self) -> None:
+        """Raise if the store cannot answer a trivial query (for health checks)."""
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def _create_schema(self, schema: str | None) -> None:
+        async with self.write() as conn:
+            if self.dialect == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SCHEMA_LOCK})
+                if schema is not None:
+                    quoted = conn.dialect.identifier_preparer.quote_schema(schema)
+                    await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+            await conn.run_sync(metadata.create_all)
+            found = (await conn.execute(select(schema_version.c.version))).scalar_one_or_none()
+            if found is None:
+                await conn.execute(
+                    insert(schema_version).values(
+                        id=1, version=SCHEMA_VERSION, created_at=self.clock.now()
+                    )
+                )
+            elif found != SCHEMA_VERSION:
+                raise StoreSchemaMismatch(
+                    f"the store holds schema version {found}; this veneer speaks {SCHEMA_VERSION}"
+                )
+
+
+def _make_parent_directory(database: str) -> None:
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _take_sqlite_transactions(engine: AsyncEngine) -> None:
+    """Emit BEGIN ourselves (IMMEDIATE for writes); set WAL, FULL sync and the busy timeout."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
