@@ -191,7 +191,9 @@ class _Compiler:
         has_default, default = "default" in spec, spec.get("default")
         table = spec.get("lookup")
         if table is not None and not isinstance(table, Mapping):
-            return self.problem((*where, "lookup"), "'lookup' needs a mapping of value → replacement")
+            return self.problem(
+                (*where, "lookup"), "'lookup' needs a mapping of value → replacement"
+            )
         lookup = {str(k): v for k, v in table.items()} if table is not None else None
 
         def convert(scope: Mapping[str, Any]) -> Any:
@@ -243,11 +245,15 @@ class _Compiler:
 
         return each
 
-    def form_sum(self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]) -> Node:
+    def form_sum(
+        self, spec: Mapping[str, Any], where: tuple[str | int, ...], roots: frozenset[str]
+    ) -> Node:
         """``{sum: result.rows, of: qty}``: the total of a numeric field over a list (null when none)."""
         source, field_path = spec["sum"], spec.get("of")
         if not isinstance(source, str) or not _is_reference(source, roots):
-            return self.problem((*where, "sum"), f"'sum' needs a reference to a list, got {source!r}")
+            return self.problem(
+                (*where, "sum"), f"'sum' needs a reference to a list, got {source!r}"
+            )
         if not isinstance(field_path, str) or not field_path:
             return self.problem((*where, "of"), "'of' names the field to add up, e.g. QtyOnHand")
         rows = self.reference(source, (*where, "sum"), roots)

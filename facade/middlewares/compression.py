@@ -48,7 +48,11 @@ def choose_encoding(header: str | None) -> str | None:
 @web.middleware
 async def compression_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
-    if not isinstance(response, web.Response) or response.body is None or "Content-Encoding" in response.headers:
+    if (
+        not isinstance(response, web.Response)
+        or response.body is None
+        or "Content-Encoding" in response.headers
+    ):
         return response
     body = response.body
     if not isinstance(body, bytes) or len(body) < MIN_SIZE:

@@ -24,7 +24,9 @@ def cors_middleware(cors: Cors) -> Middleware:
         return origin is not None and (any_origin or origin in origins)
 
     def decorate(response: web.StreamResponse, origin: str) -> None:
-        response.headers["Access-Control-Allow-Origin"] = "*" if any_origin and not cors.credentials else origin
+        response.headers["Access-Control-Allow-Origin"] = (
+            "*" if any_origin and not cors.credentials else origin
+        )
         response.headers.add("Vary", "Origin")
         if cors.credentials:
             response.headers["Access-Control-Allow-Credentials"] = "true"
@@ -34,7 +36,9 @@ def cors_middleware(cors: Cors) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
-        preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+        preflight = (
+            request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+        )
         if preflight:
             if not allowed(origin):
                 return web.Response(status=403, text="CORS: origin not allowed")

@@ -25,7 +25,9 @@ __all__ = [
 
 def cursor_secret(settings: Settings) -> bytes:
     """A key for signing cursors that every replica running the same configuration shares."""
-    material = settings.source.read_bytes() if settings.source and settings.source.exists() else b"veneer"
+    material = (
+        settings.source.read_bytes() if settings.source and settings.source.exists() else b"veneer"
+    )
     return hashlib.sha256(b"veneer-cursor\0" + material).digest()
 
 

@@ -50,7 +50,9 @@ class BodyValidator:
                 return [FieldError("body", "must be a JSON object")]
             return []
         errors = []
-        for error in sorted(self._validator.iter_errors(body), key=lambda e: list(map(str, e.path))):
+        for error in sorted(
+            self._validator.iter_errors(body), key=lambda e: list(map(str, e.path))
+        ):
             where = ".".join(str(part) for part in ("body", *error.path))
             errors.append(FieldError(where, error.message[:300]))
         return errors[:50]

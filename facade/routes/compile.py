@@ -38,24 +38,39 @@ class CompiledRoute:
     etag: Template | None = None
     includes: Mapping[str, Template] = field(default_factory=dict)
     answer_with: Template | None = None
+    unwrap: Template | None = None
 
 
 class _Compiler:
-    def __init__(self, settings: Settings, converters: Mapping[str, Any], issues: list[ConfigIssue]) -> None:
+    def __init__(
+        self, settings: Settings, converters: Mapping[str, Any], issues: list[ConfigIssue]
+    ) -> None:
         self.settings = settings
         self.converters = converters
         self.issues = issues
 
-    def template(self, spec: Any, where: tuple[str | int, ...], roots: frozenset[str], as_null: bool) -> Template | None:
+    def template(
+        self, spec: Any, where: tuple[str | int, ...], roots: frozenset[str], as_null: bool
+    ) -> Template | None:
         try:
-            return compile_template(spec, roots=roots, converters=self.converters, missing_as_null=as_null)
+            return compile_template(
+                spec, roots=roots, converters=self.converters, missing_as_null=as_null
+            )
         except MappingError as exc:
             self.issues.extend(self.settings.issue((*where, *p), m) for p, m in exc.problems)
             return None
 
-    def reference(self, text: str, where: tuple[str | int, ...], roots: frozenset[str]) -> Template | None:
+    def reference(
+        self, text: str, where: tuple[str | int, ...], roots: frozenset[str]
+    ) -> Template | None:
         if not isinstance(text, str) or text.split(".", 1)[0] not in roots:
-            self.issues.append(self.settings.issue(where, f"needs a reference starting with {' or '.join(sorted(roots))}", value=text))
+            self.issues.append(
+                self.settings.issue(
+                    where,
+                    f"needs a reference starting with {' or '.join(sorted(roots))}",
+                    value=text,
+                )
+            )
             return None
         return self.template(text, where, roots, as_null=False)
 
@@ -66,28 +81,51 @@ class _Compiler:
         path_params = tuple(_PLACEHOLDER.findall(path))
         known = adapter.operations() if adapter is not None else None
         if known is not None and route.operation not in known:
-            self.issues.append(self.settings.issue(
-                (*where, "operation"),
-                f"backend {route.backend!r} has no operation {route.operation!r}{did_you_mean(route.operation, known)}",
-                expected="one of: " + ", ".join(sorted(known)[:12]) + (" ..." if len(known) > 12 else ""),
-            ))
+            self.issues.append(
+                self.settings.issue(
+                    (*where, "operation"),
+                    f"backend {route.backend!r} has no operation {route.operation!r}{did_you_mean(route.operation, known)}",
+                    expected="one of: "
+                    + ", ".join(sorted(known)[:12])
+                    + (" ..." if len(known) > 12 else ""),
+                )
+            )
         for name, param in route.params.items():
             if param.in_ == "path" and name not in path_params:
-                self.issues.append(self.settings.issue((*where, "params", name), "not a {parameter} of the path"))
+                self.issues.append(
+                    self.settings.issue((*where, "params", name), "not a {parameter} of the path")
+                )
         if route.body is not None and (problem := check_body_schema(route.body)):
-            self.issues.append(self.settings.issue((*where, "body"), f"not a valid JSON Schema: {problem}"))
+            self.issues.append(
+                self.settings.issue((*where, "body"), f"not a valid JSON Schema: {problem}")
+            )
         fan = route.fan_out
         extra = {fan.as_} if fan else set()
-        request = self.template(route.request, (*where, "request"), REQUEST_ROOTS | {"page", "etag"} | extra, False)
+        request = self.template(
+            route.request, (*where, "request"), REQUEST_ROOTS | {"page", "etag"} | extra, False
+        )
         item_roots = {"item"} if route.pagination else set()
         response = None
         if route.response is not None:
-            response = self.template(route.response, (*where, "response"), RESPONSE_ROOTS | item_roots | extra, True)
+            response = self.template(
+                route.response, (*where, "response"), RESPONSE_ROOTS | item_roots | extra, True
+            )
         items = bookmark = etag = None
         if route.pagination:
-            items = self.reference(route.pagination.items, (*where, "pagination", "items"), RESPONSE_ROOTS)
+            items = self.reference(
+                route.pagination.items, (*where, "pagination", "items"), RESPONSE_ROOTS
+            )
             if route.pagination.bookmark:
-                bookmark = self.reference(route.pagination.bookmark, (*where, "pagination", "bookmark"), frozenset({"item"}))
+                bookmark = self.reference(
+                    route.pagination.bookmark,
+                    (*where, "pagination", "bookmark"),
+                    frozenset({"item"}),
+                )
+        unwrap = (
+            self.reference(route.result, (*where, "result"), frozenset({"result"}))
+            if route.result
+            else None
+        )
         if route.etag:
             etag = self.reference(route.etag, (*where, "etag"), frozenset({"result"}))
         includes = {}
@@ -95,29 +133,55 @@ class _Compiler:
             target = self.settings.routes.get(include.route)
             if target is None or not include.route.startswith("GET "):
                 gets = [k for k in self.settings.routes if k.startswith("GET ")]
-                self.issues.append(self.settings.issue(
-                    (*where, "include", name, "route"), f"not a configured GET route{did_you_mean(include.route, gets)}",
-                    value=include.route))
+                self.issues.append(
+                    self.settings.issue(
+                        (*where, "include", name, "route"),
+                        f"not a configured GET route{did_you_mean(include.route, gets)}",
+                        value=include.route,
+                    )
+                )
                 continue
-            compiled = self.template(dict(include.params), (*where, "include", name, "params"), frozenset({"result"}), False)
+            compiled = self.template(
+                dict(include.params),
+                (*where, "include", name, "params"),
+                frozenset({"result"}),
+                False,
+            )
             if compiled is not None:
                 includes[name] = compiled
         answer_with = None
         if route.answer_with is not None:
-            if route.answer_with.route not in self.settings.routes or not route.answer_with.route.startswith("GET "):
-                self.issues.append(self.settings.issue(
-                    (*where, "answer_with", "route"), "not a configured GET route", value=route.answer_with.route))
+            if (
+                route.answer_with.route not in self.settings.routes
+                or not route.answer_with.route.startswith("GET ")
+            ):
+                self.issues.append(
+                    self.settings.issue(
+                        (*where, "answer_with", "route"),
+                        "not a configured GET route",
+                        value=route.answer_with.route,
+                    )
+                )
             else:
-                answer_with = self.template(dict(route.answer_with.params), (*where, "answer_with", "params"),
-                                            frozenset({"result", "path", "body"}), False)
+                answer_with = self.template(
+                    dict(route.answer_with.params),
+                    (*where, "answer_with", "params"),
+                    frozenset({"result", "path", "body"}),
+                    False,
+                )
         for template, section in ((request, "request"), (response, "response")):
             for ref in sorted(template.references if template else ()):
                 root, _, rest = ref.partition(".")
                 name = rest.split(".", 1)[0]
                 if root == "path" and name not in path_params:
-                    self.issues.append(self.settings.issue(
-                        (*where, section), f"{ref} is not a parameter of this route's path{did_you_mean(name, path_params)}",
-                        expected="one of: " + (", ".join(path_params) or "(the path has no {parameters})")))
+                    self.issues.append(
+                        self.settings.issue(
+                            (*where, section),
+                            f"{ref} is not a parameter of this route's path{did_you_mean(name, path_params)}",
+                            expected="one of: "
+                            + (", ".join(path_params) or "(the path has no {parameters})"),
+                        )
+                    )
         if len(self.issues) > before or request is None:
             return None
         reserved = {"fields"} if method == "GET" else set()
@@ -127,16 +191,30 @@ class _Compiler:
             reserved.add("include")
         op = known.get(route.operation) if known else None
         return CompiledRoute(
-            key=key, method=method, path=path, route=route, path_params=path_params,
+            key=key,
+            method=method,
+            path=path,
+            route=route,
+            path_params=path_params,
             params=ParamValidator(route.params, path_params, reserved & RESERVED_QUERY),
-            body=BodyValidator(route.body), request=request, response=response,
+            body=BodyValidator(route.body),
+            request=request,
+            response=response,
             read_only=bool(op.read_only) if op is not None else method == "GET",
-            items=items, bookmark=bookmark, etag=etag, includes=includes, answer_with=answer_with,
+            items=items,
+            bookmark=bookmark,
+            etag=etag,
+            includes=includes,
+            answer_with=answer_with,
+            unwrap=unwrap,
         )
 
 
 def compile_routes(
-    settings: Settings, adapters: Mapping[str, Adapter], converters: Mapping[str, Any], issues: list[ConfigIssue]
+    settings: Settings,
+    adapters: Mapping[str, Adapter],
+    converters: Mapping[str, Any],
+    issues: list[ConfigIssue],
 ) -> dict[str, CompiledRoute]:
     compiler = _Compiler(settings, converters, issues)
     compiled = {}

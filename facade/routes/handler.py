@@ -22,7 +22,14 @@ from adapters.mapping import ConversionError
 from facade.problems import Problem, problem_for_adapter_error
 from facade.routes.caller import BackendCaller
 from facade.routes.compile import CompiledRoute
-from facade.routes.paging import CursorError, Page, decode_cursor, encode_cursor, next_state, start_page
+from facade.routes.paging import (
+    CursorError,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    next_state,
+    start_page,
+)
 from facade.routes.params import FieldError
 from facade.routes.representation import (
     canonical_json,
@@ -65,23 +72,33 @@ class Produced:
 
 
 def validation_problem(errors: list[FieldError]) -> Problem:
-    return Problem(400, "validation_failed", "Invalid request",
-                   "Some parameters are missing or invalid; see errors.",
-                   extra={"errors": [e.as_dict() for e in errors]})
+    return Problem(
+        400,
+        "validation_failed",
+        "Invalid request",
+        "Some parameters are missing or invalid; see errors.",
+        extra={"errors": [e.as_dict() for e in errors]},
+    )
 
 
 class RouteHandler:
-    def __init__(self, compiled: CompiledRoute, caller: BackendCaller, context: HandlerContext) -> None:
+    def __init__(
+        self, compiled: CompiledRoute, caller: BackendCaller, context: HandlerContext
+    ) -> None:
         self.compiled = compiled
         self.route = compiled.route
         self.caller = caller
         self.context = context
-        self.label = f"{compiled.route.backend} system"
+        self.label = f"{compiled.route.backend.upper()} backend"
 
     # -- HTTP -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
         inputs, fields, includes = await self._inputs(request)
-        if self.compiled.method == "PATCH" and self.compiled.etag is not None and inputs.etag is None:
+        if (
+            self.compiled.method == "PATCH"
+            and self.compiled.etag is not None
+            and inputs.etag is None
+        ):
             inputs.etag = await self._current_token(inputs)
         produced = await self.produce(inputs)
         data = produced.data
@@ -97,19 +114,26 @@ class RouteHandler:
             target = data["data"] if self.route.pagination is not None else data
             trimmed, unknown = select_fields(target, fields)
             if unknown:
-                raise validation_problem([FieldError("query.fields", f"unknown field(s): {', '.join(unknown)}")])
+                raise validation_problem(
+                    [FieldError("query.fields", f"unknown field(s): {', '.join(unknown)}")]
+                )
             data = {**data, "data": trimmed} if self.route.pagination is not None else trimmed
         body = canonical_json(data)
         etag = token_etag(produced.etag_token) if produced.etag_token else etag_for(body)
         headers["ETag"] = etag
         self._representation_headers(headers, data)
-        if self.compiled.method == "GET" and not_modified(request.headers.get("If-None-Match"), etag):
+        if self.compiled.method == "GET" and not_modified(
+            request.headers.get("If-None-Match"), etag
+        ):
             return web.Response(status=304, headers=headers)
-        return web.Response(status=self.route.status, body=body, content_type="application/json", headers=headers)
+        return web.Response(
+            status=self.route.status, body=body, content_type="application/json", headers=headers
+        )
 
     async def _inputs(self, request: web.Request) -> tuple[Inputs, list[str], list[str]]:
         path, query, headers, errors = self.compiled.params.validate(
-            request.match_info, request.query, request.headers)
+            request.match_info, request.query, request.headers
+        )
         body = None
         if self.compiled.method in _WRITES and self.compiled.method != "DELETE":
             body = await self._body(request, errors)
@@ -120,28 +144,48 @@ class RouteHandler:
         includes = [i.strip() for i in request.query.get("include", "").split(",") if i.strip()]
         for name in includes:
             if name not in self.compiled.includes:
-                errors.append(FieldError("query.include", f"unknown include {name!r}; known: {', '.join(self.compiled.includes)}"))
+                errors.append(
+                    FieldError(
+                        "query.include",
+                        f"unknown include {name!r}; known: {', '.join(self.compiled.includes)}",
+                    )
+                )
         etag = None
         if_match = request.headers.get("If-Match")
         if if_match is not None and self.compiled.etag is not None:
             etag = if_match_token(if_match)
             if etag is None:
-                raise Problem(412, "precondition_failed", "Precondition failed",
-                              "If-Match does not carry an ETag this API issued; fetch the resource again.")
+                raise Problem(
+                    412,
+                    "precondition_failed",
+                    "Precondition failed",
+                    "If-Match does not carry an ETag this API issued; fetch the resource again.",
+                )
         if errors:
             raise validation_problem(errors)
-        return Inputs(path, query, {**request.headers, **headers}, body, page, etag), fields, includes
+        return (
+            Inputs(path, query, {**request.headers, **headers}, body, page, etag),
+            fields,
+            includes,
+        )
 
     async def _body(self, request: web.Request, errors: list[FieldError]) -> Any:
         if not request.can_read_body:
             errors.append(FieldError("body", "required"))
             return None
         if request.content_type != "application/json":
-            raise Problem(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json.")
+            raise Problem(
+                415,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "Send the body as application/json.",
+            )
         try:
             body = orjson.loads(await request.read())
         except orjson.JSONDecodeError as exc:
-            raise Problem(400, "invalid_json", "Invalid JSON", f"The body is not valid JSON: {exc}") from exc
+            raise Problem(
+                400, "invalid_json", "Invalid JSON", f"The body is not valid JSON: {exc}"
+            ) from exc
         errors.extend(self.compiled.body.validate(body))
         return body
 
@@ -157,7 +201,9 @@ class RouteHandler:
         state = None
         try:
             if query.get("cursor"):
-                state = decode_cursor(self.context.cursor_secret, self.compiled.key, query["cursor"])
+                state = decode_cursor(
+                    self.context.cursor_secret, self.compiled.key, query["cursor"]
+                )
             return start_page(spec, limit, state)
         except CursorError as exc:
             errors.append(FieldError("query.cursor", str(exc)))
@@ -195,13 +241,19 @@ class RouteHandler:
     # -- backend ----------------------------------------------------------------------------
     async def produce(self, inputs: Inputs) -> Produced:
         scope: dict[str, Any] = {
-            "path": inputs.path, "query": inputs.query, "header": inputs.headers, "body": inputs.body,
-            "page": inputs.page.scope() if inputs.page else {}, "etag": inputs.etag,
+            "path": inputs.path,
+            "query": inputs.query,
+            "header": inputs.headers,
+            "body": inputs.body,
+            "page": inputs.page.scope() if inputs.page else {},
+            "etag": inputs.etag,
         }
         fan = self.route.fan_out
         if fan is not None:
             return await self._fan_out(scope, fan.over, fan.as_, fan.max)
         result = await self._call(self._params(scope), if_match=inputs.etag is not None)
+        if self.compiled.unwrap is not None:
+            result = self.compiled.unwrap.render({"result": result})
         if self.route.single and isinstance(result, list | tuple):
             result = result[0] if result else None
         if result is None and self.compiled.method == "GET":
@@ -216,7 +268,9 @@ class RouteHandler:
             return self._paginate(scope, result, inputs.page, token)
         return Produced(self._map({**scope, "result": result}, result), token)
 
-    def _paginate(self, scope: dict[str, Any], result: Any, page: Page, token: str | None) -> Produced:
+    def _paginate(
+        self, scope: dict[str, Any], result: Any, page: Page, token: str | None
+    ) -> Produced:
         assert self.compiled.items is not None and self.route.pagination is not None
         items = self.compiled.items.render({**scope, "result": result}) or []
         if not isinstance(items, list | tuple):
@@ -226,7 +280,11 @@ class RouteHandler:
         data = [self._map({**scope, "result": result, "item": item}, item) for item in items]
         state = None
         if more and items:
-            bookmark = self.compiled.bookmark.render({"item": items[-1]}) if self.compiled.bookmark else None
+            bookmark = (
+                self.compiled.bookmark.render({"item": items[-1]})
+                if self.compiled.bookmark
+                else None
+            )
             state = next_state(self.route.pagination, page, bookmark)
         return Produced(data, token, state)
 
@@ -237,7 +295,9 @@ class RouteHandler:
             values = [values]
         if len(values) > most:
             raise validation_problem([FieldError(over, f"at most {most} values")])
-        calls = [self._call(self._params({**scope, alias: value}), if_match=False) for value in values]
+        calls = [
+            self._call(self._params({**scope, alias: value}), if_match=False) for value in values
+        ]
         results = await asyncio.gather(*calls, return_exceptions=True)
         data = []
         for value, result in zip(values, results, strict=True):
@@ -262,26 +322,46 @@ class RouteHandler:
             return self.compiled.response.render(scope)
         except ConversionError as exc:
             log.warning("response mapping failed", route=self.compiled.key, reason=str(exc))
-            raise Problem(502, "bad_gateway", "Bad gateway",
-                          f"The {self.label} sent a value the gateway could not convert.") from exc
+            raise Problem(
+                502,
+                "bad_gateway",
+                "Bad gateway",
+                f"The {self.label} sent a value the gateway could not convert.",
+            ) from exc
         except AdapterError as exc:  # a converter found a failure in the data (SAP RETURN)
             raise problem_for_adapter_error(exc, backend_label=self.label) from exc
 
     async def _call(self, params: Any, *, if_match: bool) -> Any:
         try:
             return await self.caller.call(
-                self.route.backend, self.route.operation, params,
-                timeout=self.route.timeout, idempotent=self.compiled.read_only,
+                self.route.backend,
+                self.route.operation,
+                params,
+                timeout=self.route.timeout,
+                idempotent=self.compiled.read_only,
             )
         except AdapterError as exc:
-            log.warning("backend call failed", backend=self.route.backend, operation=self.route.operation,
-                        error=type(exc).__name__, reason=str(exc))
+            log.warning(
+                "backend call failed",
+                backend=self.route.backend,
+                operation=self.route.operation,
+                error=type(exc).__name__,
+                reason=str(exc),
+            )
             if isinstance(exc, Conflict) and if_match:
-                raise Problem(412, "precondition_failed", "Precondition failed",
-                              "The resource changed since that ETag was issued; fetch it again.") from exc
+                raise Problem(
+                    412,
+                    "precondition_failed",
+                    "Precondition failed",
+                    "The resource changed since that ETag was issued; fetch it again.",
+                ) from exc
             if isinstance(exc, NotFound) and self.compiled.method in {"POST", "PUT"}:
-                raise Problem(422, "reference_not_found", "Unprocessable request",
-                              f"The {self.label} refused the request: a record it refers to does not exist.") from exc
+                raise Problem(
+                    422,
+                    "reference_not_found",
+                    "Unprocessable request",
+                    f"The {self.label} refused the request: a record it refers to does not exist.",
+                ) from exc
             raise problem_for_adapter_error(exc, backend_label=self.label) from exc
 
     async def _answer_with(self, scope: Mapping[str, Any]) -> Produced:
@@ -312,13 +392,20 @@ class RouteHandler:
         for name, (value, problem) in zip(names, results, strict=True):
             data[name] = value
             if problem is not None:
-                data.setdefault("unavailable", {})[name] = {"code": problem.code, "title": problem.title}
+                data.setdefault("unavailable", {})[name] = {
+                    "code": problem.code,
+                    "title": problem.title,
+                }
 
     async def _one_include(self, name: str, data: dict[str, Any]) -> tuple[Any, Problem | None]:
         include = self.route.include[name]
         target = self.context.handlers[include.route]
         params = self.compiled.includes[name].render({"result": data})
-        raw = {k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in params.items() if v is not None}
+        raw = {
+            k: ",".join(map(str, v)) if isinstance(v, list) else str(v)
+            for k, v in params.items()
+            if v is not None
+        }
         path = {k: v for k, v in raw.items() if k in target.compiled.path_params}
         query = {k: v for k, v in raw.items() if k not in path}
         valid_path, valid_query, _, errors = target.compiled.params.validate(path, query, {})

@@ -38,7 +38,12 @@ class Page:
         return self.limit + 1
 
     def scope(self) -> dict[str, Any]:
-        return {"limit": self.limit, "fetch": self.fetch, "offset": self.offset, "after": self.after}
+        return {
+            "limit": self.limit,
+            "fetch": self.fetch,
+            "offset": self.offset,
+            "after": self.after,
+        }
 
 
 def _sign(secret: bytes, route: str, payload: bytes) -> bytes:

@@ -31,7 +31,9 @@ class FieldError:
 
 
 class ParamValidator:
-    def __init__(self, declared: Mapping[str, Param], path_params: Iterable[str], reserved: set[str]) -> None:
+    def __init__(
+        self, declared: Mapping[str, Param], path_params: Iterable[str], reserved: set[str]
+    ) -> None:
         self.path = {name: declared.get(name, _PATH_DEFAULT) for name in path_params}
         self.query = {n: p for n, p in declared.items() if p.in_ == "query"}
         self.headers = {n: p for n, p in declared.items() if p.in_ == "header"}
@@ -48,11 +50,19 @@ class ParamValidator:
         for name in query:
             if name not in self.query and name not in self.reserved:
                 known = sorted({*self.query, *self.reserved})
-                errors.append(FieldError(f"query.{name}", f"unknown parameter; known: {', '.join(known) or 'none'}"))
+                errors.append(
+                    FieldError(
+                        f"query.{name}", f"unknown parameter; known: {', '.join(known) or 'none'}"
+                    )
+                )
         return out_path, out_query, out_headers, errors
 
     def _section(
-        self, where: str, specs: Mapping[str, Param], given: Mapping[str, str], errors: list[FieldError]
+        self,
+        where: str,
+        specs: Mapping[str, Param],
+        given: Mapping[str, str],
+        errors: list[FieldError],
     ) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for name, spec in specs.items():

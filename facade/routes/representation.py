@@ -33,7 +33,9 @@ def _default(value: Any) -> Any:
 
 def canonical_json(data: Any) -> bytes:
     """Sorted keys, no whitespace: the same data always gives the same bytes (and ETag)."""
-    return orjson.dumps(data, default=_default, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(
+        data, default=_default, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+    )
 
 
 def etag_for(body: bytes) -> str:
@@ -49,7 +51,11 @@ def token_etag(token: str) -> str:
 def if_match_token(header: str) -> str | None:
     """The backend token inside an If-Match header made by :func:`token_etag`, or None."""
     value = header.strip()
-    if value.startswith("W/") or not (value.startswith('"') and value.endswith('"')) or "," in value:
+    if (
+        value.startswith("W/")
+        or not (value.startswith('"') and value.endswith('"'))
+        or "," in value
+    ):
         return None
     raw = value[1:-1]
     try:

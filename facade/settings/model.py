@@ -133,17 +133,35 @@ class Cors:
         default=(), metadata={"help": "allowed origins, e.g. https://app.example.com ('*' for any)"}
     )
     allow_headers: tuple[str, ...] = field(
-        default=("Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match",
-                 "X-Request-ID"),
+        default=(
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "If-Match",
+            "If-None-Match",
+            "X-Request-ID",
+        ),
         metadata={"help": "request headers a browser may send"},
     )
     expose_headers: tuple[str, ...] = field(
-        default=("ETag", "Location", "Retry-After", "X-Request-ID", "Cache-Status", "Age",
-                 "Veneer-Stale", "Deprecation", "Sunset", "Link"),
+        default=(
+            "ETag",
+            "Location",
+            "Retry-After",
+            "X-Request-ID",
+            "Cache-Status",
+            "Age",
+            "Veneer-Stale",
+            "Deprecation",
+            "Sunset",
+            "Link",
+        ),
         metadata={"help": "response headers a browser script may read"},
     )
     credentials: bool = field(default=False, metadata={"help": "allow cookies and Authorization"})
-    max_age: int = field(default=600, metadata={"ge": 0, "help": "seconds a preflight answer may be cached"})
+    max_age: int = field(
+        default=600, metadata={"ge": 0, "help": "seconds a preflight answer may be cached"}
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

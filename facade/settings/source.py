@@ -83,8 +83,13 @@ class SourceDocument:
             path = path[:-1]
 
 
-def read_source(path: Path, environ: Mapping[str, str] | None = None) -> SourceDocument:
-    """Parse ``path`` and substitute environment references; never raises on bad content."""
+def read_source(
+    path: Path, environ: Mapping[str, str] | None = None, *, substitute: bool = True
+) -> SourceDocument:
+    """Parse ``path`` and substitute environment references; never raises on bad content.
+
+    ``substitute=False`` keeps ``${VAR}`` references as written (what an editor's schema sees).
+    """
     environ = os.environ if environ is None else environ
     doc = SourceDocument(path=path, data=None)
     try:
@@ -103,16 +108,19 @@ def read_source(path: Path, environ: Mapping[str, str] | None = None) -> SourceD
     if node is None:
         doc.data = {}
         return doc
-    doc.data = _Converter(doc, environ).convert(node, ())
+    doc.data = _Converter(doc, environ, substitute).convert(node, ())
     return doc
 
 
 class _Converter:
     """Turn a composed YAML node tree into plain data with positions and substitutions."""
 
-    def __init__(self, doc: SourceDocument, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, doc: SourceDocument, environ: Mapping[str, str], substitute: bool = True
+    ) -> None:
         self.doc = doc
         self.environ = environ
+        self.substitute = substitute
         self._constructor = _Yaml12Loader("")
 
     def convert(self, node: yaml.Node, path: Path_) -> Any:
@@ -123,7 +131,7 @@ class _Converter:
             return [self.convert(item, (*path, index)) for index, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         value = self._constructor.construct_object(node, deep=True)
-        if isinstance(value, str):
+        if isinstance(value, str) and self.substitute:
             return self._substitute(value, path)
         return value
 
@@ -132,7 +140,9 @@ class _Converter:
         merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` or `<<: [*a, *b]`
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
                 for source in reversed(sources):
                     if not isinstance(source, yaml.MappingNode):
                         self._issue(path, "`<<` merges mappings only", key_node)

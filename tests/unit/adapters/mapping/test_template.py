@@ -167,7 +167,15 @@ def test_sap_return_table_with_an_error_row_raises_a_permanent_fault() -> None:
 
 def test_lookup_table_translates_codes() -> None:
     """A `from` with `lookup` turns backend codes into names, and unknown codes into the default."""
-    t = response({"status": {"from": "result.s", "lookup": {10: "entered", 30: "shipped"}, "default": "unknown"}})
+    t = response(
+        {
+            "status": {
+                "from": "result.s",
+                "lookup": {10: "entered", 30: "shipped"},
+                "default": "unknown",
+            }
+        }
+    )
     assert t.render({"result": {"s": 30}}) == {"status": "shipped"}
     assert t.render({"result": {"s": 99}}) == {"status": "unknown"}
 
@@ -175,6 +183,8 @@ def test_lookup_table_translates_codes() -> None:
 def test_sum_adds_a_field_over_a_list() -> None:
     """A `sum` form totals a numeric field across a list (one element counts as a list of one)."""
     t = response({"total": {"sum": "result.rows", "of": "q.on_hand"}})
-    assert t.render({"result": {"rows": [{"q": {"on_hand": 2}}, {"q": {"on_hand": 5}}]}}) == {"total": 7}
+    assert t.render({"result": {"rows": [{"q": {"on_hand": 2}}, {"q": {"on_hand": 5}}]}}) == {
+        "total": 7
+    }
     assert t.render({"result": {"rows": {"q": {"on_hand": 3}}}}) == {"total": 3}
     assert t.render({"result": {}}) == {"total": None}

@@ -242,4 +242,7 @@ def test_yaml_merge_keys_merge_with_explicit_keys_winning(tmp_path: Path) -> Non
         "    request:\n      <<: *base\n      b: changed",
     )
     settings = load(tmp_path, text)
-    assert dict(settings.routes["GET /api/v1/other/{no}"].request) == {"a": "path.no", "b": "changed"}
+    assert dict(settings.routes["GET /api/v1/other/{no}"].request) == {
+        "a": "path.no",
+        "b": "changed",
+    }

@@ -37,7 +37,9 @@ def test_default_config_validates(
     validator: jsonschema.Draft202012Validator, repo_root: Path
 ) -> None:
     """The embedded default config passes the schema, ${VAR} references and durations included."""
-    data = read_source(repo_root / "config" / "gateway.yaml", environ={}).data  # YAML 1.2, as veneer reads it
+    data = read_source(
+        repo_root / "config" / "gateway.yaml", substitute=False
+    ).data  # YAML 1.2, unexpanded
     assert list(validator.iter_errors(data)) == []
 
 
