@@ -18,6 +18,8 @@ from facade.settings import load_settings
 from tests.support.memory_adapter import MemoryAdapter
 
 CONFIG = """
+cors:
+  origins: [https://app.example.com]
 backends:
   mem:
     kind: memory
@@ -40,6 +42,8 @@ routes:
   GET /api/v1/things:
     backend: mem
     operation: list
+    deprecation: "Sat, 01 Aug 2026 00:00:00 GMT"
+    sunset: "Tue, 01 Dec 2026 00:00:00 GMT"
   PUT /api/v1/things/{id}:
     backend: mem
     operation: put
@@ -167,3 +171,26 @@ async def test_request_id_is_echoed_or_generated(client: TestClient) -> None:
     bad = await client.get("/api/v1/things/1", headers={"X-Request-ID": 'x" onload=alert(1)'})
     assert bad.headers["X-Request-ID"] != 'x" onload=alert(1)'
     assert len(bad.headers["X-Request-ID"]) == 24
+
+
+async def test_deprecation_and_sunset_headers(client: TestClient) -> None:
+    """A route configured as deprecated says so, and when it goes away, on every answer."""
+    response = await client.get("/api/v1/things")
+    assert response.headers["Deprecation"] == "Sat, 01 Aug 2026 00:00:00 GMT"
+    assert response.headers["Sunset"] == "Tue, 01 Dec 2026 00:00:00 GMT"
+    assert "Deprecation" not in (await client.get("/api/v1/things/1")).headers
+
+
+async def test_cors_allows_listed_origins_only(client: TestClient) -> None:
+    """A listed origin gets CORS headers and preflights; any other origin gets none, and 403 on preflight."""
+    allowed = await client.get("/api/v1/things/1", headers={"Origin": "https://app.example.com"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "ETag" in allowed.headers["Access-Control-Expose-Headers"]
+    denied = await client.get("/api/v1/things/1", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in denied.headers
+    preflight = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT"}
+    ok = await client.options("/api/v1/things/1", headers=preflight)
+    assert ok.status == 204
+    assert "Idempotency-Key" in ok.headers["Access-Control-Allow-Headers"]
+    bad = await client.options("/api/v1/things/1", headers={**preflight, "Origin": "https://evil.example"})
+    assert bad.status == 403

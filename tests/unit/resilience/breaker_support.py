@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from resilience.breaker import CircuitBreaker
@@ -59,10 +60,8 @@ class Harness:
             raise exc or Transient("connection refused")
 
         for _ in range(times):
-            try:
+            with contextlib.suppress(Transient, BusinessFault):
                 await self.breaker.call(fn)
-            except (Transient, BusinessFault):
-                pass
 
     async def rejected(self) -> BreakerOpen:
         """Make a call that must be rejected, and return the rejection."""

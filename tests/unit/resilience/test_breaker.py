@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -66,7 +67,7 @@ async def test_the_failure_rate_over_a_count_window_waits_for_minimum_calls() ->
     assert h.breaker.state == "closed"  # 60 % failed, but only 5 calls
     await h.succeed()
     assert h.breaker.state == "open"  # 3 of 6: 50 %
-    reason = [e.reason for e in h.events if isinstance(e, BreakerTransition)][0]
+    reason = next(e.reason for e in h.events if isinstance(e, BreakerTransition))
     assert reason.startswith("failure rate 50% over 6 calls")
 
 
@@ -210,12 +211,12 @@ async def test_a_slow_trial_reopens() -> None:
 async def test_business_faults_count_as_successes() -> None:
     """Exceptions is_failure rejects propagate but reset the streak, like pybreaker's excluded ones."""
     h = Harness(consecutive_failures=2, **NO_RATE)
+
+    async def fn() -> None:
+        raise BusinessFault("order not found")
+
     await h.fail()
     with pytest.raises(BusinessFault):
-
-        async def fn() -> None:
-            raise BusinessFault("order not found")
-
         await h.breaker.call(fn)
     await h.fail()
     assert h.breaker.state == "closed"
@@ -404,8 +405,6 @@ async def test_a_rejection_costs_microseconds() -> None:
     call: Any = h.breaker.call
     started = time.perf_counter()
     for _ in range(10_000):
-        try:
+        with contextlib.suppress(BreakerOpen):
             await call(fn)
-        except BreakerOpen:
-            pass
     assert time.perf_counter() - started < 0.5
