@@ -13,6 +13,8 @@ from facade.middlewares import (
     problem_middleware,
     request_id_middleware,
 )
+from facade.openapi import build_openapi
+from facade.openapi.serve import add_docs
 from facade.routes import DirectCaller, add_routes, cursor_secret
 from facade.settings import Settings
 
@@ -49,5 +51,6 @@ def create_app(settings: Settings, backends: Backends) -> web.Application:
     app.on_cleanup.append(close_backends)
     app[STARTED_AT] = time.monotonic()
     app.router.add_get("/healthz", _healthz)
+    add_docs(app, build_openapi(settings))
     add_routes(app, backends.routes, DirectCaller(backends.adapters), cursor_secret(settings))
     return app

@@ -29,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `veneer openapi | head`: the reader left, which is fine
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,6 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path, nargs="?", default=DEFAULT_CONFIG)
     check.set_defaults(handler=_check_config)
 
+    openapi = commands.add_parser(
+        "openapi",
+        help="print the OpenAPI 3.1 document of the configured API",
+        description="Print the OpenAPI 3.1 document generated from the configured routes.",
+    )
+    _config_argument(openapi)
+    openapi.set_defaults(handler=_openapi)
+
     schema = commands.add_parser(
         "config-schema",
         help="print the JSON Schema of the configuration file (for editors)",
@@ -134,6 +145,16 @@ async def _check_backends(settings: Settings) -> bool:
         return False
     await backends.close()
     return True
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    from facade.openapi import build_openapi
+
+    settings = _load_or_report(args.config)
+    if settings is None:
+        return EXIT_CONFIG
+    print(json.dumps(build_openapi(settings), indent=2))
+    return 0
 
 
 def _config_schema(args: argparse.Namespace) -> int:

@@ -59,7 +59,10 @@ async def test_sparse_fieldsets(gateway: TestClient) -> None:
     one = await (await gateway.get("/api/v1/orders/SO-100001?fields=no,total")).json()
     assert set(one) == {"no", "total"}
     page = await (await gateway.get("/api/v1/customers?limit=3&fields=id,country.name")).json()
-    assert all(set(c) == {"id", "country"} and set(c["country"] or {"name": 1}) == {"name"} for c in page["data"])
+    assert all(
+        set(c) == {"id", "country"} and set(c["country"] or {"name": 1}) == {"name"}
+        for c in page["data"]
+    )
     bad = await gateway.get("/api/v1/orders/SO-100001?fields=no,totl")
     assert bad.status == 400
     assert "totl" in (await bad.json())["errors"][0]["message"]
@@ -81,23 +84,33 @@ async def test_order_etag_is_the_erp_key_and_guards_patch(gateway: TestClient) -
     """If-Match with the current ETag updates; reusing the old one gives 412; no If-Match reads then writes."""
     current = await gateway.get("/api/v1/orders/SO-100003")
     etag = current.headers["ETag"]
-    ok = await gateway.patch("/api/v1/orders/SO-100003", json={"external_document_no": "PO-1"},
-                             headers={"If-Match": etag})
+    ok = await gateway.patch(
+        "/api/v1/orders/SO-100003",
+        json={"external_document_no": "PO-1"},
+        headers={"If-Match": etag},
+    )
     assert ok.status == 200
     assert ok.headers["ETag"] != etag
-    stale = await gateway.patch("/api/v1/orders/SO-100003", json={"external_document_no": "PO-2"},
-                                headers={"If-Match": etag})
+    stale = await gateway.patch(
+        "/api/v1/orders/SO-100003",
+        json={"external_document_no": "PO-2"},
+        headers={"If-Match": etag},
+    )
     assert stale.status == 412
     assert (await stale.json())["code"] == "precondition_failed"
-    unguarded = await gateway.patch("/api/v1/orders/SO-100003", json={"external_document_no": "PO-3"})
+    unguarded = await gateway.patch(
+        "/api/v1/orders/SO-100003", json={"external_document_no": "PO-3"}
+    )
     assert unguarded.status == 200
     assert (await unguarded.json())["external_document_no"] == "PO-3"
 
 
 async def test_create_answers_201_with_location(gateway: TestClient) -> None:
     """POST /orders creates in the ERP and answers 201 with Location and the order as GET shows it."""
-    response = await gateway.post("/api/v1/orders", json={"customer_no": "C00040",
-                                                          "lines": [{"sku": "1000-GR", "quantity": 3}]})
+    response = await gateway.post(
+        "/api/v1/orders",
+        json={"customer_no": "C00040", "lines": [{"sku": "1000-GR", "quantity": 3}]},
+    )
     assert response.status == 201, await response.text()
     created = await response.json()
     assert response.headers["Location"] == f"/api/v1/orders/{created['no']}"
@@ -108,7 +121,9 @@ async def test_create_answers_201_with_location(gateway: TestClient) -> None:
 async def test_invalid_input_lists_each_field(gateway: TestClient, sandbox: Sandbox) -> None:
     """Bad params and bodies answer 400 with one error per field, and never reach the backend."""
     before = sandbox.erp.switch.requests
-    response = await gateway.post("/api/v1/orders", json={"customer_no": "nobody", "lines": [{"sku": "x"}]})
+    response = await gateway.post(
+        "/api/v1/orders", json={"customer_no": "nobody", "lines": [{"sku": "x"}]}
+    )
     body = await response.json()
     assert response.status == 400
     fields = {error["field"] for error in body["errors"]}
@@ -130,7 +145,9 @@ async def test_aggregated_order_calls_three_backends_in_one_round_trip(gateway: 
     assert "unavailable" not in body
 
 
-async def test_partial_failure_marks_the_part_unavailable(gateway: TestClient, sandbox: Sandbox) -> None:
+async def test_partial_failure_marks_the_part_unavailable(
+    gateway: TestClient, sandbox: Sandbox
+) -> None:
     """With the WMS down, the aggregated order still answers 200, marking stock and shipment unavailable."""
     await sandbox.wms.switch.set(Fault.parse("down"))
     response = await gateway.get("/api/v1/orders/SO-100001?include=customer,stock,shipment")
@@ -152,9 +169,15 @@ async def test_multi_sku_stock_fans_out(gateway: TestClient) -> None:
 
 async def test_compression_by_accept_encoding(gateway: TestClient) -> None:
     """Large answers are brotli- or gzip-compressed as the client prefers, and decode to the same JSON."""
-    plain = await (await gateway.get("/api/v1/customers?limit=50", headers={"Accept-Encoding": "identity"})).read()
-    br = await gateway.get("/api/v1/customers?limit=50", headers={"Accept-Encoding": "br"}, auto_decompress=False)
-    gz = await gateway.get("/api/v1/customers?limit=50", headers={"Accept-Encoding": "gzip"}, auto_decompress=False)
+    plain = await (
+        await gateway.get("/api/v1/customers?limit=50", headers={"Accept-Encoding": "identity"})
+    ).read()
+    br = await gateway.get(
+        "/api/v1/customers?limit=50", headers={"Accept-Encoding": "br"}, auto_decompress=False
+    )
+    gz = await gateway.get(
+        "/api/v1/customers?limit=50", headers={"Accept-Encoding": "gzip"}, auto_decompress=False
+    )
     assert br.headers["Content-Encoding"] == "br"
     assert gz.headers["Content-Encoding"] == "gzip"
     assert brotli.decompress(await br.read()) == plain

@@ -192,5 +192,7 @@ async def test_cors_allows_listed_origins_only(client: TestClient) -> None:
     ok = await client.options("/api/v1/things/1", headers=preflight)
     assert ok.status == 204
     assert "Idempotency-Key" in ok.headers["Access-Control-Allow-Headers"]
-    bad = await client.options("/api/v1/things/1", headers={**preflight, "Origin": "https://evil.example"})
+    bad = await client.options(
+        "/api/v1/things/1", headers={**preflight, "Origin": "https://evil.example"}
+    )
     assert bad.status == 403
