@@ -14,7 +14,7 @@ from typing import Any
 
 from facade.settings import Param
 
-__all__ = ["FieldError", "ParamValidator", "RESERVED_QUERY"]
+__all__ = ["RESERVED_QUERY", "FieldError", "ParamValidator"]
 
 #: Query parameters the gateway itself understands on the routes where they apply.
 RESERVED_QUERY = {"fields", "limit", "cursor", "include"}
