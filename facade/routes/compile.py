@@ -80,14 +80,59 @@ class _Compiler:
         method, _, path = key.partition(" ")
         path_params = tuple(_PLACEHOLDER.findall(path))
         known = adapter.operations() if adapter is not None else None
+        self._check_declarations(where, route, known, path_params)
+        alias = {route.fan_out.as_} if route.fan_out else set()
+        request = self.template(
+            route.request, (*where, "request"), REQUEST_ROOTS | {"page", "etag"} | alias, False
+        )
+        response = None
+        if route.response is not None:
+            item = {"item"} if route.pagination else set()
+            response = self.template(
+                route.response, (*where, "response"), RESPONSE_ROOTS | item | alias, True
+            )
+        self._check_path_references(where, path_params, request, response)
+        refs = self._references(where, route)
+        includes = self._includes(where, route)
+        answer_with = self._answer_with(where, route)
+        if len(self.issues) > before or request is None:
+            return None
+        reserved = {"fields"} if method == "GET" else set()
+        if route.pagination:
+            reserved |= {"limit", "cursor"}
+        if route.include:
+            reserved.add("include")
+        operation = known.get(route.operation) if known else None
+        return CompiledRoute(
+            key=key,
+            method=method,
+            path=path,
+            route=route,
+            path_params=path_params,
+            params=ParamValidator(route.params, path_params, reserved & RESERVED_QUERY),
+            body=BodyValidator(route.body),
+            request=request,
+            response=response,
+            read_only=bool(operation.read_only) if operation is not None else method == "GET",
+            includes=includes,
+            answer_with=answer_with,
+            **refs,
+        )
+
+    def _check_declarations(
+        self,
+        where: tuple[str | int, ...],
+        route: Route,
+        known: Mapping[str, Any] | None,
+        path_params: tuple[str, ...],
+    ) -> None:
         if known is not None and route.operation not in known:
+            listed = ", ".join(sorted(known)[:12]) + (" ..." if len(known) > 12 else "")
             self.issues.append(
                 self.settings.issue(
                     (*where, "operation"),
                     f"backend {route.backend!r} has no operation {route.operation!r}{did_you_mean(route.operation, known)}",
-                    expected="one of: "
-                    + ", ".join(sorted(known)[:12])
-                    + (" ..." if len(known) > 12 else ""),
+                    expected=f"one of: {listed}",
                 )
             )
         for name, param in route.params.items():
@@ -99,77 +144,14 @@ class _Compiler:
             self.issues.append(
                 self.settings.issue((*where, "body"), f"not a valid JSON Schema: {problem}")
             )
-        fan = route.fan_out
-        extra = {fan.as_} if fan else set()
-        request = self.template(
-            route.request, (*where, "request"), REQUEST_ROOTS | {"page", "etag"} | extra, False
-        )
-        item_roots = {"item"} if route.pagination else set()
-        response = None
-        if route.response is not None:
-            response = self.template(
-                route.response, (*where, "response"), RESPONSE_ROOTS | item_roots | extra, True
-            )
-        items = bookmark = etag = None
-        if route.pagination:
-            items = self.reference(
-                route.pagination.items, (*where, "pagination", "items"), RESPONSE_ROOTS
-            )
-            if route.pagination.bookmark:
-                bookmark = self.reference(
-                    route.pagination.bookmark,
-                    (*where, "pagination", "bookmark"),
-                    frozenset({"item"}),
-                )
-        unwrap = (
-            self.reference(route.result, (*where, "result"), frozenset({"result"}))
-            if route.result
-            else None
-        )
-        if route.etag:
-            etag = self.reference(route.etag, (*where, "etag"), frozenset({"result"}))
-        includes = {}
-        for name, include in route.include.items():
-            target = self.settings.routes.get(include.route)
-            if target is None or not include.route.startswith("GET "):
-                gets = [k for k in self.settings.routes if k.startswith("GET ")]
-                self.issues.append(
-                    self.settings.issue(
-                        (*where, "include", name, "route"),
-                        f"not a configured GET route{did_you_mean(include.route, gets)}",
-                        value=include.route,
-                    )
-                )
-                continue
-            compiled = self.template(
-                dict(include.params),
-                (*where, "include", name, "params"),
-                frozenset({"result"}),
-                False,
-            )
-            if compiled is not None:
-                includes[name] = compiled
-        answer_with = None
-        if route.answer_with is not None:
-            if (
-                route.answer_with.route not in self.settings.routes
-                or not route.answer_with.route.startswith("GET ")
-            ):
-                self.issues.append(
-                    self.settings.issue(
-                        (*where, "answer_with", "route"),
-                        "not a configured GET route",
-                        value=route.answer_with.route,
-                    )
-                )
-            else:
-                answer_with = self.template(
-                    dict(route.answer_with.params),
-                    (*where, "answer_with", "params"),
-                    frozenset({"result", "path", "body"}),
-                    False,
-                )
-        for template, section in ((request, "request"), (response, "response")):
+
+    def _check_path_references(
+        self,
+        where: tuple[str | int, ...],
+        path_params: tuple[str, ...],
+        *templates: Template | None,
+    ) -> None:
+        for template, section in zip(templates, ("request", "response"), strict=True):
             for ref in sorted(template.references if template else ()):
                 root, _, rest = ref.partition(".")
                 name = rest.split(".", 1)[0]
@@ -182,31 +164,58 @@ class _Compiler:
                             + (", ".join(path_params) or "(the path has no {parameters})"),
                         )
                     )
-        if len(self.issues) > before or request is None:
-            return None
-        reserved = {"fields"} if method == "GET" else set()
+
+    def _references(self, where: tuple[str | int, ...], route: Route) -> dict[str, Template | None]:
+        result_root, item_root = frozenset({"result"}), frozenset({"item"})
+        refs: dict[str, Template | None] = {
+            "items": None,
+            "bookmark": None,
+            "etag": None,
+            "unwrap": None,
+        }
         if route.pagination:
-            reserved |= {"limit", "cursor"}
-        if route.include:
-            reserved.add("include")
-        op = known.get(route.operation) if known else None
-        return CompiledRoute(
-            key=key,
-            method=method,
-            path=path,
-            route=route,
-            path_params=path_params,
-            params=ParamValidator(route.params, path_params, reserved & RESERVED_QUERY),
-            body=BodyValidator(route.body),
-            request=request,
-            response=response,
-            read_only=bool(op.read_only) if op is not None else method == "GET",
-            items=items,
-            bookmark=bookmark,
-            etag=etag,
-            includes=includes,
-            answer_with=answer_with,
-            unwrap=unwrap,
+            refs["items"] = self.reference(
+                route.pagination.items, (*where, "pagination", "items"), RESPONSE_ROOTS
+            )
+            if route.pagination.bookmark:
+                refs["bookmark"] = self.reference(
+                    route.pagination.bookmark, (*where, "pagination", "bookmark"), item_root
+                )
+        if route.result:
+            refs["unwrap"] = self.reference(route.result, (*where, "result"), result_root)
+        if route.etag:
+            refs["etag"] = self.reference(route.etag, (*where, "etag"), result_root)
+        return refs
+
+    def _get_route(self, where: tuple[str | int, ...], key: str) -> bool:
+        if key in self.settings.routes and key.startswith("GET "):
+            return True
+        gets = [k for k in self.settings.routes if k.startswith("GET ")]
+        self.issues.append(
+            self.settings.issue(
+                where, f"not a configured GET route{did_you_mean(key, gets)}", value=key
+            )
+        )
+        return False
+
+    def _includes(self, where: tuple[str | int, ...], route: Route) -> dict[str, Template]:
+        includes = {}
+        for name, include in route.include.items():
+            if self._get_route((*where, "include", name, "route"), include.route):
+                params = (*where, "include", name, "params")
+                compiled = self.template(dict(include.params), params, frozenset({"result"}), False)
+                if compiled is not None:
+                    includes[name] = compiled
+        return includes
+
+    def _answer_with(self, where: tuple[str | int, ...], route: Route) -> Template | None:
+        if route.answer_with is None or not self._get_route(
+            (*where, "answer_with", "route"), route.answer_with.route
+        ):
+            return None
+        params = (*where, "answer_with", "params")
+        return self.template(
+            dict(route.answer_with.params), params, frozenset({"result", "path", "body"}), False
         )
 
 
