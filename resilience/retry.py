@@ -159,12 +159,14 @@ class Retrier:
     ) -> None:
         self.name = name
         self.config = config
-        self.budget = budget or RetryBudget(
-            config.budget,
-            config.budget_window,
-            clock=clock,
-            min_retries=config.budget_min_retries,
-        )
+        if budget is None:
+            budget = RetryBudget(
+                config.budget,
+                config.budget_window,
+                clock=clock,
+                min_retries=config.budget_min_retries,
+            )
+        self.budget = budget
         self._clock = clock
         self._events = events
         self._is_retryable = is_retryable
@@ -185,6 +187,23 @@ class Retrier:
         self.budget.record_call()
         if not idempotent or self.config.attempts == 1:
             return await fn()
+        # Most calls succeed first time: make that attempt directly (tenacity's machinery costs
+        # ~25 µs a call) and hand over to tenacity only after a retryable failure, replaying that
+        # failure as its attempt 1, so attempt numbers, waits and stops are tenacity's throughout.
+        try:
+            return await fn()
+        except Exception as exc:
+            if not self._should_retry(exc):
+                raise
+            first_failure: Exception | None = exc
+
+        async def attempt() -> T:
+            nonlocal first_failure
+            if first_failure is not None:
+                failure, first_failure = first_failure, None
+                raise failure
+            return await fn()
+
         # A fresh AsyncRetrying per call, as tenacity's own decorator does: its per-call state
         # (attempt statistics, the iteration's actions) must not be shared by concurrent calls.
         retrying = AsyncRetrying(
@@ -195,7 +214,7 @@ class Retrier:
             before_sleep=self._before_sleep,
             reraise=True,
         )
-        return cast(T, await retrying(fn))
+        return cast(T, await retrying(attempt))
 
     def _should_retry(self, exc: BaseException) -> bool:
         # CancelledError (and KeyboardInterrupt, SystemExit) are not Exceptions: never retried.

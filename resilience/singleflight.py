@@ -63,6 +63,7 @@ class SingleFlight(Generic[K, T]):
             if flight.waiters == 0 and not flight.task.done():
                 # Every caller left (all cancelled): nobody wants the answer. Free the key now, so
                 # a new caller starts afresh instead of joining a call being cancelled.
+                self._forget(key, flight)
                 flight.task.cancel()
 
     def _start(self, key: K, fn: Callable[[], Awaitable[T]]) -> _Flight[T]:

@@ -27,6 +27,11 @@ class SteppedClock(FakeClock):
         self._sleepers.append((self.monotonic() + seconds, wake))
         await wake
 
+    @property
+    def pending_sleeps(self) -> int:
+        """Sleeps still waiting for time to pass (a cancelled one is not pending)."""
+        return sum(not wake.done() for _, wake in self._sleepers)
+
     def advance(self, seconds: float) -> None:
         super().advance(seconds)
         for entry in list(self._sleepers):
@@ -127,6 +132,7 @@ async def test_a_slot_freed_during_the_wait_goes_to_the_waiter() -> None:
     await settle()
     assert holder.done() and not waiter.done()
     assert (bh.in_flight, bh.waiting) == (1, 0)
+    assert clock.pending_sleeps == 0  # the wait's timer was stopped, not left to run out
     clock.advance(1.0)  # long past max_wait: the waiter holds its slot, the old timer is void
     await settle()
     second.set()

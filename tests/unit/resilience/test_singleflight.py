@@ -130,8 +130,10 @@ async def test_a_caller_after_all_others_left_starts_a_fresh_call() -> None:
     caller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await caller
-    assert await flight.run("k", slow_to_cancel) == "answer 2"
-    closing.set()
+    fresh = asyncio.ensure_future(flight.run("k", slow_to_cancel))
+    await settle()
+    closing.set()  # before asserting, so a wrong implementation fails instead of hanging
+    assert fresh.done() and fresh.result() == "answer 2"
     await settle()
 
 
