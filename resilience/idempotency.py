@@ -23,6 +23,7 @@ is a correct replay: the first ``complete`` wins (it only fills a record still i
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -137,7 +138,7 @@ class IdempotencyStore:
         key: str,
         *,
         status: int,
-        headers: tuple[tuple[str, str], ...] | list[tuple[str, str]],
+        headers: Iterable[tuple[str, str]],
         body: bytes,
     ) -> None:
         """Keep the response to replay for the rest of the record's ttl."""

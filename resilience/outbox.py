@@ -111,12 +111,9 @@ class Outbox:
             "status": "queued",
             "attempts": 0,
             "max_attempts": max_attempts,
-            "last_error": None,
-            "result": None,
             "created_at": now,
             "updated_at": now,
             "next_attempt_at": now,
-            "lease_until": None,
         }
         async with self._store.write() as conn:
             row = (

@@ -46,6 +46,7 @@ __all__ = ["CachedResponse", "Freshness", "ResponseCache", "freshness", "retenti
 
 log = structlog.get_logger("veneer.cache")
 
+_STORE_ERRORS = (SQLAlchemyError, OSError)  # OSError: a driver that cannot reach the server
 _ENTRY_OVERHEAD = 256  # bytes charged per hot entry beyond its key, body and headers
 
 
@@ -175,7 +176,7 @@ class ResponseCache:
                         )
                     )
                 ).one_or_none()
-        except SQLAlchemyError as exc:
+        except _STORE_ERRORS as exc:
             log.warning("cache store read failed; treating as a miss", error=repr(exc))
             return None
         if row is None or row.key != key:
@@ -220,7 +221,7 @@ class ResponseCache:
         try:
             async with self._store.write() as conn:
                 await conn.execute(statement)
-        except SQLAlchemyError as exc:
+        except _STORE_ERRORS as exc:
             log.warning("cache store write failed; kept in memory only", error=repr(exc))
 
     async def invalidate(self, key: str) -> None:
