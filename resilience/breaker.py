@@ -1,21 +1,12 @@
 """Circuit breaker: an asyncio breaker per backend (or per operation).
 
-Its configuration, ``BreakerConfig``, lives in ``breaker_config`` and is re-exported here. An
-async wrapper over pybreaker (``breaker_machine`` says why and how): pybreaker holds the
+An async wrapper over pybreaker (``breaker_machine`` says why and how): pybreaker holds the
 automatic state and counts consecutive failures; the wrapper awaits the call, gates the single
 trial, times the open period with the injected clock, and keeps the sliding window
-(``breaker_window``) and the operator's forcing (``breaker_forcing``). Decisions:
-
-- a slow call (over ``slow_call``) counts as a failure, for the consecutive count and the rate,
-  though its result is still returned (resilience4j's separate slow-call rate was rejected: one
-  rate is simpler to configure and explain);
-- exceptions ``is_failure`` rejects mean the backend answered: they count as successes (as
-  pybreaker's excluded exceptions) and are published as ``ignored``; so is a cancellation, which
-  counts as nothing and frees the trial slot;
-- a call admitted before the latest transition is published but moves nothing: a straggler
-  cannot reopen a breaker whose trial is under way;
-- ``open`` stays ``open`` until a call finds the open period over (``retry_after()`` reads 0);
-- ``disabled`` takes the breaker out of the path: no window, no outcome events.
+(``breaker_window``) and the operator's forcing (``breaker_forcing``). A slow call counts as a
+failure (its result is still returned); an exception ``is_failure`` rejects means the backend
+answered and counts as a success; a cancellation counts as nothing. ``BreakerConfig`` lives in
+``breaker_config`` and is re-exported here. Decisions: docs/architecture.md, "Circuit breaker".
 """
 
 from __future__ import annotations
@@ -81,7 +72,6 @@ class CircuitBreaker:
         self._epoch = 0
         self._trial_epoch: int | None = None
         self._reason = ""
-        self._quiet = False
         self._machine = AutomaticMachine(
             name, config.consecutive_failures, clock=clock, on_transition=self._on_transition
         )
@@ -178,27 +168,26 @@ class CircuitBreaker:
 
     def snapshot(self) -> BreakerSnapshot:
         forcing = self._current_forcing()
-        now = self._clock.monotonic()
-        totals = self._window.totals(now)
-        machine_state = self._machine.state
-        opened_at = self._machine.opened_at if machine_state is not BreakerState.CLOSED else None
-        retry_after = self.retry_after()
+        totals = self._window.totals(self._clock.monotonic())
+        auto = self._machine.state
+        opened_at = self._machine.opened_at if auto is not BreakerState.CLOSED else None
         next_trial_at = None
-        if forcing is None and machine_state is BreakerState.OPEN and opened_at is not None:
+        if auto is BreakerState.OPEN and opened_at is not None:
             next_trial_at = opened_at + timedelta(seconds=self._config.open_for)
-        elif forcing is not None and forcing.state is BreakerState.FORCED_OPEN:
-            next_trial_at = forcing.until_at
+        if forcing is not None:
+            opened_at = None
+            next_trial_at = forcing.until_at if forcing.state is BreakerState.FORCED_OPEN else None
         return BreakerSnapshot(
             name=self.name,
-            state=forcing.state if forcing is not None else machine_state,
+            state=forcing.state if forcing is not None else auto,
             calls=totals.calls,
             failures=totals.failures,
             slow_calls=totals.slow,
             failure_rate=totals.failure_rate,
             consecutive_failures=self._machine.consecutive_failures,
-            opened_at=opened_at if forcing is None else None,
+            opened_at=opened_at,
             next_trial_at=next_trial_at,
-            retry_after=retry_after,
+            retry_after=self.retry_after(),
             trial_in_flight=forcing is None and self._trial_epoch == self._epoch,
             forced=forcing.state if forcing is not None else None,
             forced_until=forcing.until_at if forcing is not None else None,
@@ -206,15 +195,13 @@ class CircuitBreaker:
             forced_by=forcing.actor if forcing is not None else "",
         )
 
-    # -- admission ---------------------------------------------------------------------------
-
     def _admit(self) -> bool:
         """Let a call through in automatic mode, or raise; True when the call is the trial."""
         state = self._machine.state
         if state is BreakerState.CLOSED:
             return False
         if state is BreakerState.OPEN:
-            remaining = self._open_remaining()
+            remaining = self._machine.seconds_until_trial(self._config.open_for)
             if remaining > 0:
                 self._reject(state, remaining)
             self._reason = f"open for {self._config.open_for:g}s: one trial call"
@@ -226,30 +213,20 @@ class CircuitBreaker:
 
     def _reject(self, state: BreakerState, retry_after: float | None) -> NoReturn:
         now = self._clock.monotonic()
-        self._events.publish(
-            CallOutcome(at=now, breaker=self.name, outcome="rejected", duration_s=0.0)
-        )
+        self._publish_outcome("rejected", now, now)
         raise BreakerOpen(
             f"circuit breaker {self.name!r} is {state}", name=self.name, retry_after=retry_after
         )
 
-    def _open_remaining(self) -> float:
-        opened = self._machine.opened_monotonic
-        if opened is None:
-            return 0.0
-        return opened + self._config.open_for - self._clock.monotonic()
-
     def _auto_retry_after(self) -> float | None:
         state = self._machine.state
         if state is BreakerState.OPEN:
-            return max(0.0, self._open_remaining())
+            return max(0.0, self._machine.seconds_until_trial(self._config.open_for))
         if state is BreakerState.HALF_OPEN:
             if self._trial_epoch == self._epoch:
                 return min(TRIAL_UNDER_WAY_RETRY_AFTER, self._config.open_for)
             return 0.0
         return None
-
-    # -- outcomes ----------------------------------------------------------------------------
 
     def _settle(self, epoch: int, started: float, kind: str) -> None:
         """Record a finished call: publish it, then let it move the state if it is still current."""
@@ -289,14 +266,12 @@ class CircuitBreaker:
             CallOutcome(at=now, breaker=self.name, outcome=outcome, duration_s=now - started)
         )
 
-    # -- transitions -------------------------------------------------------------------------
-
     def _on_transition(self, before: BreakerState, after: BreakerState) -> None:
         """pybreaker changed state (listener callback): start an epoch and tell the bus."""
         self._epoch += 1
         if after is BreakerState.CLOSED:
             self._window.reset()
-        if not self._quiet and before is not after:
+        if before is not after:
             self._publish_transition(before, after, self._reason)
 
     def _publish_transition(self, before: BreakerState, after: BreakerState, reason: str) -> None:
@@ -311,13 +286,10 @@ class CircuitBreaker:
         )
 
     def _reset_machine(self) -> None:
-        """Closed, empty window, counters at zero; published by the caller, not by pybreaker."""
-        self._quiet = True
-        try:
-            self._machine.close()
-        finally:
-            self._quiet = False
+        """Closed, empty window, counters at zero; the caller publishes the transition."""
+        self._machine.reset()
         self._window.reset()
+        self._epoch += 1
 
     def _current_forcing(self) -> Forcing | None:
         """The operator's forcing, after lifting it if its TTL has run out."""

@@ -67,6 +67,7 @@ class _Relay(pybreaker.CircuitBreakerListener):
 
     def __init__(self, on_transition: OnTransition) -> None:
         self._on_transition = on_transition
+        self.muted = False
 
     def state_change(
         self,
@@ -74,6 +75,8 @@ class _Relay(pybreaker.CircuitBreakerListener):
         old_state: pybreaker.CircuitBreakerState | None,
         new_state: pybreaker.CircuitBreakerState,
     ) -> None:
+        if self.muted:
+            return
         before = _STATES[old_state.name] if old_state is not None else BreakerState.CLOSED
         self._on_transition(before, _STATES[new_state.name])
 
@@ -85,11 +88,13 @@ class AutomaticMachine:
         self, name: str, consecutive_failures: int, *, clock: Clock, on_transition: OnTransition
     ) -> None:
         self.storage = ClockStorage(clock)
+        self._clock = clock
+        self._relay = _Relay(on_transition)
         self.pybreaker = pybreaker.CircuitBreaker(
             fail_max=consecutive_failures,
             success_threshold=1,
             state_storage=self.storage,
-            listeners=[_Relay(on_transition)],
+            listeners=[self._relay],
             name=name,
             # Re-raise our marker on a trip instead of a CircuitBreakerError: the caller's own
             # exception is what its caller sees, whatever pybreaker decided.
@@ -112,6 +117,11 @@ class AutomaticMachine:
     def opened_at(self) -> datetime | None:
         return self.storage.opened_at
 
+    def seconds_until_trial(self, open_for: float) -> float:
+        """Time left of the open period (zero or less once it is over)."""
+        opened = self.storage.opened_monotonic
+        return 0.0 if opened is None else opened + open_for - self._clock.monotonic()
+
     def set_fail_max(self, consecutive_failures: int) -> None:
         self.pybreaker.fail_max = consecutive_failures
 
@@ -132,5 +142,10 @@ class AutomaticMachine:
     def half_open(self) -> None:
         self.pybreaker.half_open()
 
-    def close(self) -> None:
-        self.pybreaker.close()
+    def reset(self) -> None:
+        """Close with the counters at zero, without reporting it: the caller reports the change."""
+        self._relay.muted = True
+        try:
+            self.pybreaker.close()
+        finally:
+            self._relay.muted = False

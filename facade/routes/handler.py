@@ -22,6 +22,7 @@ from adapters.mapping import ConversionError
 from facade.problems import Problem, problem_for_adapter_error
 from facade.routes.caller import BackendCaller
 from facade.routes.compile import CompiledRoute
+from facade.routes.idempotency import Idempotency, request_key
 from facade.routes.paging import (
     CursorError,
     Page,
@@ -48,9 +49,10 @@ _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 @dataclass
 class HandlerContext:
-    """What handlers share: the cursor key and each other (for includes and concurrency tokens)."""
+    """What handlers share: the cursor key, idempotency records and each other (includes, tokens)."""
 
     cursor_secret: bytes
+    idempotency: Idempotency | None = None
     handlers: dict[str, RouteHandler] = field(default_factory=dict)
 
 
@@ -62,6 +64,7 @@ class Inputs:
     body: Any = None
     page: Page | None = None
     etag: str | None = None
+    idempotency_key: str | None = None
 
 
 @dataclass
@@ -93,7 +96,19 @@ class RouteHandler:
 
     # -- HTTP -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        key = request_key(request) if self.compiled.method in _WRITES else None
+        if key is None or self.context.idempotency is None:
+            return await self._respond(request, None)
+        body = await request.read()
+        lease = (self.route.timeout or 30.0) + 5.0
+        return await self.context.idempotency.run(
+            request, key, scope=f"anonymous:{self.compiled.key}", body=body, lease_s=lease,
+            handler=lambda: self._respond(request, key),
+        )
+
+    async def _respond(self, request: web.Request, idempotency_key: str | None) -> web.Response:
         inputs, fields, includes = await self._inputs(request)
+        inputs.idempotency_key = idempotency_key
         if (
             self.compiled.method == "PATCH"
             and self.compiled.etag is not None
@@ -251,7 +266,9 @@ class RouteHandler:
         fan = self.route.fan_out
         if fan is not None:
             return await self._fan_out(scope, fan.over, fan.as_, fan.max)
-        result = await self._call(self._params(scope), if_match=inputs.etag is not None)
+        result = await self._call(
+            self._params(scope), if_match=inputs.etag is not None, keyed=inputs.idempotency_key is not None
+        )
         if self.compiled.unwrap is not None:
             result = self.compiled.unwrap.render({"result": result})
         if self.route.single and isinstance(result, list | tuple):
