@@ -1,12 +1,12 @@
-"""The composition root: build the aiohttp application from validated settings."""
+"""The composition root: build the aiohttp application from an opened runtime."""
 
 from __future__ import annotations
 
 import time
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from facade.backends import Backends
 from facade.middlewares import (
     compression_middleware,
     cors_middleware,
@@ -15,13 +15,14 @@ from facade.middlewares import (
 )
 from facade.openapi import build_openapi
 from facade.openapi.serve import add_docs
-from facade.routes import DirectCaller, add_routes, cursor_secret
-from facade.settings import Settings
+from facade.routes import add_routes, cursor_secret
+from facade.routes.handler import HandlerContext
+from facade.routes.idempotency import Idempotency
+from facade.runtime import Runtime
 
-__all__ = ["BACKENDS", "SETTINGS", "STARTED_AT", "create_app"]
+__all__ = ["RUNTIME", "STARTED_AT", "create_app"]
 
-SETTINGS = web.AppKey("settings", Settings)
-BACKENDS = web.AppKey("backends", Backends)
+RUNTIME = web.AppKey("runtime", Runtime)
 STARTED_AT = web.AppKey("started_at", float)
 
 
@@ -31,26 +32,32 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "uptime_s": round(uptime, 3)})
 
 
-def create_app(settings: Settings, backends: Backends) -> web.Application:
-    """The gateway's application over already-started backends (closed when the app shuts down)."""
+def create_app(runtime: Runtime) -> web.Application:
+    """The gateway's application over an opened runtime (closed when the app shuts down)."""
+    settings = runtime.settings
     # Outermost first: the request id exists before anything can fail; CORS headers go on
     # problems too; bodies are compressed last, once they are final.
-    middlewares = [
+    middlewares: list[Middleware] = [
         request_id_middleware,
         cors_middleware(settings.cors),
         compression_middleware,
         problem_middleware,
     ]
-    app = web.Application(middlewares=middlewares, client_max_size=1024 * 1024)
-    app[SETTINGS] = settings
-    app[BACKENDS] = backends
-
-    async def close_backends(app: web.Application) -> None:
-        await app[BACKENDS].close()
-
-    app.on_cleanup.append(close_backends)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.api.body_limit)
+    app[RUNTIME] = runtime
     app[STARTED_AT] = time.monotonic()
+
+    async def close_runtime(app: web.Application) -> None:
+        await app[RUNTIME].close()
+
+    app.on_cleanup.append(close_runtime)
     app.router.add_get("/healthz", _healthz)
-    add_docs(app, build_openapi(settings))
-    add_routes(app, backends.routes, DirectCaller(backends.adapters), cursor_secret(settings))
+    add_docs(app, build_openapi(settings, title=settings.api.title, version=settings.api.version))
+    idempotency = (
+        Idempotency(runtime.idempotency, ttl_s=settings.api.idempotency_ttl)
+        if runtime.idempotency is not None
+        else None
+    )
+    context = HandlerContext(cursor_secret=cursor_secret(settings), idempotency=idempotency)
+    add_routes(app, runtime.backends.routes, runtime.caller(), context)
     return app

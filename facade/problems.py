@@ -25,8 +25,14 @@ from adapters.errors import (
     ProtocolError,
     TransientError,
 )
+from resilience.errors import BreakerOpen, BulkheadFull, DeadlineExceeded, ResilienceError
 
-__all__ = ["PROBLEM_CONTENT_TYPE", "Problem", "problem_for_adapter_error"]
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "Problem",
+    "problem_for_adapter_error",
+    "problem_for_resilience_error",
+]
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _TYPE_BASE = "https://veneer.readthedocs.io/errors/"
@@ -124,3 +130,33 @@ def problem_for_adapter_error(error: AdapterError, *, backend_label: str) -> Pro
             f"The {backend_label} sent a reply the gateway could not read.",
         )
     return Problem(502, "bad_gateway", "Bad gateway", f"The {backend_label} call failed.")
+
+
+def problem_for_resilience_error(error: ResilienceError, *, backend_label: str) -> Problem:
+    """The gateway itself declined or gave up: say when trying again makes sense."""
+    if isinstance(error, BreakerOpen):
+        return Problem(
+            503,
+            "backend_unavailable",
+            "Upstream unavailable",
+            f"The {backend_label} is failing; the gateway is letting it recover.",
+            retry_after=error.retry_after if error.retry_after is not None else 30,
+        )
+    if isinstance(error, BulkheadFull):
+        return Problem(
+            503,
+            "backend_busy",
+            "Upstream busy",
+            f"Too many requests are waiting for the {backend_label}; try again shortly.",
+            retry_after=max(1.0, error.retry_after or 1.0),
+        )
+    if isinstance(error, DeadlineExceeded):
+        return Problem(
+            504,
+            "backend_timeout",
+            "Upstream timeout",
+            f"The {backend_label} did not answer within this route's deadline.",
+        )
+    return Problem(
+        503, "backend_unavailable", "Upstream unavailable", f"The {backend_label} is unavailable."
+    )

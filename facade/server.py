@@ -12,8 +12,8 @@ import structlog
 from aiohttp import web
 
 from facade.app import create_app
-from facade.backends import open_backends
 from facade.logs import configure_logging
+from facade.runtime import Runtime
 from facade.settings import Settings
 
 __all__ = ["run_demo", "run_gateway", "run_sandbox", "start_gateway"]
@@ -29,8 +29,8 @@ async def start_gateway(
     Backends are opened first: a configuration only they can find fault with raises
     ConfigError here, before any port opens.
     """
-    backends = await open_backends(settings)
-    runner = web.AppRunner(create_app(settings, backends), access_log=None, handle_signals=False)
+    runtime = await Runtime.open(settings)
+    runner = web.AppRunner(create_app(runtime), access_log=None, handle_signals=False)
     await runner.setup()
     host = host or settings.listen.host
     site = web.TCPSite(

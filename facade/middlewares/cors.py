@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from facade.settings import Cors
 
 __all__ = ["cors_middleware"]
-
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
-
 
 def cors_middleware(cors: Cors) -> Middleware:
     origins = set(cors.origins)
@@ -33,7 +28,6 @@ def cors_middleware(cors: Cors) -> Middleware:
         if expose_headers:
             response.headers["Access-Control-Expose-Headers"] = expose_headers
 
-    @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         origin = request.headers.get("Origin")
         preflight = (
@@ -43,16 +37,16 @@ def cors_middleware(cors: Cors) -> Middleware:
             if not allowed(origin):
                 return web.Response(status=403, text="CORS: origin not allowed")
             assert origin is not None
-            response = web.Response(status=204)
-            decorate(response, origin)
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
-            response.headers["Access-Control-Allow-Headers"] = allow_headers
-            response.headers["Access-Control-Max-Age"] = str(cors.max_age)
-            return response
+            answer = web.Response(status=204)
+            decorate(answer, origin)
+            answer.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+            answer.headers["Access-Control-Allow-Headers"] = allow_headers
+            answer.headers["Access-Control-Max-Age"] = str(cors.max_age)
+            return answer
         response = await handler(request)
         if allowed(origin):
             assert origin is not None
             decorate(response, origin)
         return response
 
-    return middleware
+    return web.middleware(middleware)

@@ -224,7 +224,7 @@ def _success_schema(route: Route, settings: Settings, depth: int = 0) -> dict[st
 
 
 def _responses(method: str, route: Route, settings: Settings) -> dict[str, Any]:
-    headers = {
+    headers: dict[str, Any] = {
         "ETag": {"$ref": "#/components/headers/ETag"},
         "X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"},
     }

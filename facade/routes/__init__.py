@@ -32,9 +32,11 @@ def cursor_secret(settings: Settings) -> bytes:
 
 
 def add_routes(
-    app: web.Application, routes: dict[str, CompiledRoute], caller: BackendCaller, secret: bytes
+    app: web.Application,
+    routes: dict[str, CompiledRoute],
+    caller: BackendCaller,
+    context: HandlerContext,
 ) -> dict[str, RouteHandler]:
-    context = HandlerContext(cursor_secret=secret)
     for key, compiled in routes.items():
         context.handlers[key] = RouteHandler(compiled, caller, context)
     for handler in context.handlers.values():

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from adapters.errors import AdapterError, Conflict, NotFound
 from adapters.mapping import ConversionError
-from facade.problems import Problem, problem_for_adapter_error
+from facade.problems import Problem, problem_for_adapter_error, problem_for_resilience_error
 from facade.routes.caller import BackendCaller
 from facade.routes.compile import CompiledRoute
 from facade.routes.idempotency import Idempotency, request_key
@@ -40,6 +40,7 @@ from facade.routes.representation import (
     select_fields,
     token_etag,
 )
+from resilience.errors import ResilienceError
 
 __all__ = ["HandlerContext", "Inputs", "RouteHandler"]
 
@@ -102,7 +103,11 @@ class RouteHandler:
         body = await request.read()
         lease = (self.route.timeout or 30.0) + 5.0
         return await self.context.idempotency.run(
-            request, key, scope=f"anonymous:{self.compiled.key}", body=body, lease_s=lease,
+            request,
+            key,
+            scope=f"anonymous:{self.compiled.key}",
+            body=body,
+            lease_s=lease,
             handler=lambda: self._respond(request, key),
         )
 
@@ -267,7 +272,9 @@ class RouteHandler:
         if fan is not None:
             return await self._fan_out(scope, fan.over, fan.as_, fan.max)
         result = await self._call(
-            self._params(scope), if_match=inputs.etag is not None, keyed=inputs.idempotency_key is not None
+            self._params(scope),
+            if_match=inputs.etag is not None,
+            keyed=inputs.idempotency_key is not None,
         )
         if self.compiled.unwrap is not None:
             result = self.compiled.unwrap.render({"result": result})
@@ -348,15 +355,25 @@ class RouteHandler:
         except AdapterError as exc:  # a converter found a failure in the data (SAP RETURN)
             raise problem_for_adapter_error(exc, backend_label=self.label) from exc
 
-    async def _call(self, params: Any, *, if_match: bool) -> Any:
+    async def _call(self, params: Any, *, if_match: bool, keyed: bool = False) -> Any:
+        # A write may be retried only when the client made it safe with an Idempotency-Key.
         try:
             return await self.caller.call(
                 self.route.backend,
                 self.route.operation,
                 params,
                 timeout=self.route.timeout,
-                idempotent=self.compiled.read_only,
+                idempotent=self.compiled.read_only or keyed,
             )
+        except ResilienceError as exc:
+            log.warning(
+                "backend call declined",
+                backend=self.route.backend,
+                operation=self.route.operation,
+                error=type(exc).__name__,
+                reason=str(exc),
+            )
+            raise problem_for_resilience_error(exc, backend_label=self.label) from exc
         except AdapterError as exc:
             log.warning(
                 "backend call failed",

@@ -35,9 +35,20 @@ def request_key(request: web.Request) -> str | None:
     if key is None:
         return None
     if not _KEY.match(key):
-        raise Problem(400, "validation_failed", "Invalid request", "Idempotency-Key is malformed.",
-                      extra={"errors": [{"field": f"header.{IDEMPOTENCY_HEADER}",
-                                         "message": "1 to 255 visible ASCII characters"}]})
+        raise Problem(
+            400,
+            "validation_failed",
+            "Invalid request",
+            "Idempotency-Key is malformed.",
+            extra={
+                "errors": [
+                    {
+                        "field": f"header.{IDEMPOTENCY_HEADER}",
+                        "message": "1 to 255 visible ASCII characters",
+                    }
+                ]
+            },
+        )
     return key
 
 
@@ -56,19 +67,31 @@ class Idempotency:
         lease_s: float,
         handler: Callable[[], Awaitable[web.Response]],
     ) -> web.Response:
-        fingerprint = hashlib.sha256(b"\0".join((request.method.encode(), request.path_qs.encode(), body))).hexdigest()
-        outcome = await self.records.begin(scope, key, fingerprint, ttl_s=self.ttl_s, lease_s=lease_s)
+        fingerprint = hashlib.sha256(
+            b"\0".join((request.method.encode(), request.path_qs.encode(), body))
+        ).hexdigest()
+        outcome = await self.records.begin(
+            scope, key, fingerprint, ttl_s=self.ttl_s, lease_s=lease_s
+        )
         if isinstance(outcome, Replay):
             headers = dict(outcome.headers)
             headers["Idempotent-Replayed"] = "true"
             return web.Response(status=outcome.status, body=outcome.body, headers=headers)
         if isinstance(outcome, Mismatch):
-            raise Problem(422, "idempotency_key_reused", "Idempotency-Key reused",
-                          "This Idempotency-Key was used for a different request; use a new key.")
+            raise Problem(
+                422,
+                "idempotency_key_reused",
+                "Idempotency-Key reused",
+                "This Idempotency-Key was used for a different request; use a new key.",
+            )
         if isinstance(outcome, InProgress):
-            raise Problem(409, "idempotency_key_in_use", "Request in progress",
-                          "The first request with this Idempotency-Key is still running; retry shortly.",
-                          retry_after=1)
+            raise Problem(
+                409,
+                "idempotency_key_in_use",
+                "Request in progress",
+                "The first request with this Idempotency-Key is still running; retry shortly.",
+                retry_after=1,
+            )
         assert isinstance(outcome, Begun)
         try:
             response = await handler()
@@ -87,5 +110,7 @@ class Idempotency:
             await self.records.abandon(scope, key)
             return
         body = response.body if isinstance(response.body, bytes) else b""
-        headers = [(name, response.headers[name]) for name in _REPLAYED_HEADERS if name in response.headers]
+        headers = [
+            (name, response.headers[name]) for name in _REPLAYED_HEADERS if name in response.headers
+        ]
         await self.records.complete(scope, key, status=response.status, headers=headers, body=body)

@@ -2,12 +2,22 @@
 
 from facade.settings.issues import ConfigError, ConfigIssue
 from facade.settings.loader import known_kinds, load_settings
-from facade.settings.model import Backend, Cors, Credentials, Listener, Logging, Settings, Store
+from facade.settings.model import (
+    Api,
+    Backend,
+    Cors,
+    Credentials,
+    Listener,
+    Logging,
+    Settings,
+    Store,
+)
 from facade.settings.route_model import FanOut, Include, OutboxPolicy, Pagination, Param, Route
 from facade.settings.schema import settings_json_schema
 from facade.settings.secret import Secret
 
 __all__ = [
+    "Api",
     "Backend",
     "ConfigError",
     "ConfigIssue",

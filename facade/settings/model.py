@@ -23,6 +23,7 @@ from resilience.timeouts import Timeouts
 __all__ = [
     "BUILTIN_KINDS",
     "HTTP_METHODS",
+    "Api",
     "Backend",
     "Cors",
     "Credentials",
@@ -126,6 +127,22 @@ class Backend:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Api:
+    """What clients see of the API as a whole."""
+
+    title: str = field(default="veneer gateway", metadata={"help": "title of the OpenAPI document"})
+    version: str = field(default="1", metadata={"help": "version of the OpenAPI document"})
+    body_limit: int = field(
+        default=1024 * 1024,
+        metadata={"ge": 1024, "le": 64 * 1024 * 1024, "help": "largest request body, bytes"},
+    )
+    idempotency_ttl: float = field(
+        default=86400.0,
+        metadata={"unit": "seconds", "gt": 0, "help": "how long an Idempotency-Key is remembered"},
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Cors:
     """Cross-origin access for browser clients; no origin is allowed unless listed."""
 
@@ -175,6 +192,7 @@ class Settings:
     backends: Mapping[str, Backend] = field(
         default_factory=dict, metadata={"help": "legacy systems, by name"}
     )
+    api: Api = field(default_factory=Api, metadata={"help": "the API as a whole"})
     cors: Cors = field(default_factory=Cors, metadata={"help": "browser cross-origin access"})
     routes: Mapping[str, Route] = field(
         default_factory=dict, metadata={"help": 'REST routes, keyed "METHOD /api/v1/path"'}

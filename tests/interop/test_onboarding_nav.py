@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from facade.app import create_app
 from facade.backends import open_backends
+from facade.runtime import Runtime
 from facade.settings import ConfigError, load_settings
 
 pytestmark = pytest.mark.interop
@@ -63,7 +64,7 @@ async def test_guide_config_serves_customers_from_the_nav_wsdl(
         "NAV_WSDL": str(samples_dir / "soap" / "dynamics-nav" / "page-CustomerList.xml"),
     }
     settings = load_settings(config, environ=env)
-    client = await aiohttp_client(create_app(settings, await open_backends(settings)))
+    client = await aiohttp_client(create_app(await Runtime.open(settings)))
 
     response = await client.get("/api/v1/nav/customers", params={"name": "Customer*", "limit": "2"})
 

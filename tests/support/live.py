@@ -30,7 +30,7 @@ class LiveGateway:
 
 
 @contextmanager
-def live_gateway(config: Path) -> Iterator[LiveGateway]:
+def live_gateway(config: Path, data_dir: Path | None = None) -> Iterator[LiveGateway]:
     loop = asyncio.new_event_loop()
     ready: dict[str, object] = {}
     started = threading.Event()
@@ -44,6 +44,8 @@ def live_gateway(config: Path) -> Iterator[LiveGateway]:
             "VENEER_CRM_URL": sandbox.crm.url,
             "VENEER_WMS_URL": sandbox.wms.url,
         }
+        if data_dir is not None:
+            env["VENEER_STORE_URL"] = f"sqlite:///{data_dir / 'veneer.db'}"
         settings = load_settings(config, environ=env)
         runner, url = await start_gateway(settings, port=0)
         ready.update(url=url, sandbox=sandbox)

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from facade.app import create_app
-from facade.backends import open_backends
+from facade.runtime import Runtime
 from facade.settings import load_settings
 from sandbox.runner import Sandbox, SandboxPorts
 
@@ -32,6 +32,7 @@ async def gateway(
         "VENEER_ERP_URL": f"{sandbox.erp.url}/WS/CRONUS/Page",
         "VENEER_CRM_URL": sandbox.crm.url,
         "VENEER_WMS_URL": sandbox.wms.url,
+        "VENEER_STORE_URL": f"sqlite:///{tmp_path / 'veneer.db'}",
     }
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
-    return await aiohttp_client(create_app(settings, await open_backends(settings)))
+    return await aiohttp_client(create_app(await Runtime.open(settings)))

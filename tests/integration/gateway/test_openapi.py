@@ -21,8 +21,10 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-def live() -> Iterator[LiveGateway]:
-    with live_gateway(REPO / "config" / "gateway.yaml") as running:
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
+    with live_gateway(
+        REPO / "config" / "gateway.yaml", tmp_path_factory.mktemp("store")
+    ) as running:
         yield running
 
 

@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 
 from adapters.errors import BackendTimeout, BackendUnavailable, Conflict, ProtocolError
 from adapters.registry import AdapterRegistry
-from facade.app import BACKENDS, create_app
-from facade.backends import open_backends
+from facade.app import RUNTIME, create_app
+from facade.runtime import Runtime
 from facade.settings import load_settings
 from tests.support.memory_adapter import MemoryAdapter
 
@@ -60,11 +60,11 @@ async def client(tmp_path: Path, aiohttp_client: Client) -> TestClient:
     settings = load_settings(path, environ={}, kinds=["memory"])
     registry = AdapterRegistry(discover=list)
     registry.register("memory", MemoryAdapter)
-    return await aiohttp_client(create_app(settings, await open_backends(settings, registry)))
+    return await aiohttp_client(create_app(await Runtime.open(settings, registry=registry)))
 
 
 def adapter(client: TestClient) -> MemoryAdapter:
-    found = client.app[BACKENDS].adapters["mem"]
+    found = client.app[RUNTIME].backends.adapters["mem"]
     assert isinstance(found, MemoryAdapter)
     return found
 

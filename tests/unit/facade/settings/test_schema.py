@@ -27,6 +27,7 @@ def test_schema_is_valid_json_schema(validator: jsonschema.Draft202012Validator)
         "store",
         "logging",
         "backends",
+        "api",
         "cors",
         "routes",
     }
