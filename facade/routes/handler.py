@@ -190,7 +190,7 @@ class RouteHandler:
         )
 
     async def _body(self, request: web.Request, errors: list[FieldError]) -> Any:
-        if not request.can_read_body:
+        if not request.body_exists:
             errors.append(FieldError("body", "required"))
             return None
         if request.content_type != "application/json":
