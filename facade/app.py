@@ -16,6 +16,7 @@ from facade.middlewares import (
 from facade.openapi import build_openapi
 from facade.openapi.serve import add_docs
 from facade.routes import add_routes, cursor_secret
+from facade.routes.caching import RouteCache
 from facade.routes.handler import HandlerContext
 from facade.routes.idempotency import Idempotency
 from facade.runtime import Runtime
@@ -58,6 +59,20 @@ def create_app(runtime: Runtime) -> web.Application:
         if runtime.idempotency is not None
         else None
     )
-    context = HandlerContext(cursor_secret=cursor_secret(settings), idempotency=idempotency)
-    add_routes(app, runtime.backends.routes, runtime.caller(), context)
+    route_cache = RouteCache(runtime.cache, runtime.clock) if runtime.cache is not None else None
+    context = HandlerContext(
+        cursor_secret=cursor_secret(settings), idempotency=idempotency, cache=route_cache
+    )
+    handlers = add_routes(app, runtime.backends.routes, runtime.caller(), context)
+    for handler in handlers.values():
+        if handler.compiled.method == "GET":
+            handler.cache_policy = (
+                handler.route.cache or settings.backends[handler.route.backend].cache
+            )
+
+    async def stop_refreshes(app: web.Application) -> None:
+        if route_cache is not None:
+            await route_cache.close()
+
+    app.on_shutdown.append(stop_refreshes)
     return app

@@ -9,6 +9,7 @@ from facade.settings import Cors
 
 __all__ = ["cors_middleware"]
 
+
 def cors_middleware(cors: Cors) -> Middleware:
     origins = set(cors.origins)
     any_origin = "*" in origins

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import orjson
@@ -40,9 +40,13 @@ from facade.routes.representation import (
     select_fields,
     token_etag,
 )
+from resilience.cache import CachePolicy
 from resilience.errors import ResilienceError
 
-__all__ = ["HandlerContext", "Inputs", "RouteHandler"]
+__all__ = ["Answer", "HandlerContext", "Inputs", "RouteHandler", "conditional"]
+
+if TYPE_CHECKING:
+    from facade.routes.caching import RouteCache
 
 log = structlog.get_logger("veneer.routes")
 _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -54,7 +58,36 @@ class HandlerContext:
 
     cursor_secret: bytes
     idempotency: Idempotency | None = None
+    cache: RouteCache | None = None
     handlers: dict[str, RouteHandler] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete answer, before conditionals: what the cache stores and idempotency replays."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str]
+    cacheable: bool = True
+
+    def response(self, extra: Mapping[str, str] | None = None) -> web.Response:
+        return web.Response(
+            status=self.status, body=self.body, headers={**self.headers, **(extra or {})}
+        )
+
+
+def conditional(request: web.Request, response: web.Response) -> web.Response:
+    """Answer 304 instead when the client already holds this representation."""
+    etag = response.headers.get("ETag")
+    if etag and response.status == 200 and not_modified(request.headers.get("If-None-Match"), etag):
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in {"content-type", "content-length"}
+        }
+        return web.Response(status=304, headers=headers)
+    return response
 
 
 @dataclass
@@ -94,24 +127,42 @@ class RouteHandler:
         self.caller = caller
         self.context = context
         self.label = f"{compiled.route.backend.upper()} backend"
+        #: set by the composition root: the route's cache policy or its backend's default (GET only)
+        self.cache_policy: CachePolicy | None = None
 
     # -- HTTP -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        key = request_key(request) if self.compiled.method in _WRITES else None
+        if self.compiled.method == "GET":
+            if self.context.cache is not None and self.cache_policy is not None:
+                return await self.context.cache.serve(request, self, self.cache_policy)
+            answer = await self.answer(request, None)
+            return conditional(request, answer.response())
+        response = await self._write(request)
+        if self.context.cache is not None and 200 <= response.status < 300:
+            self.context.cache.written(request.path)
+        return response
+
+    async def _write(self, request: web.Request) -> web.Response:
+        key = request_key(request)
         if key is None or self.context.idempotency is None:
-            return await self._respond(request, None)
+            return (await self.answer(request, None)).response()
         body = await request.read()
         lease = (self.route.timeout or 30.0) + 5.0
+
+        async def respond() -> web.Response:
+            return (await self.answer(request, key)).response()
+
         return await self.context.idempotency.run(
             request,
             key,
             scope=f"anonymous:{self.compiled.key}",
             body=body,
             lease_s=lease,
-            handler=lambda: self._respond(request, key),
+            handler=respond,
         )
 
-    async def _respond(self, request: web.Request, idempotency_key: str | None) -> web.Response:
+    async def answer(self, request: web.Request, idempotency_key: str | None) -> Answer:
+        """The full answer to ``request`` (never a 304: conditionals are decided by the caller)."""
         inputs, fields, includes = await self._inputs(request)
         inputs.idempotency_key = idempotency_key
         if (
@@ -128,8 +179,9 @@ class RouteHandler:
             data = {"data": data, "next": next_url}
             if next_url:
                 headers["Link"] = f'<{next_url}>; rel="next"'
+        complete = True
         if includes:
-            await self._include(data, includes)
+            complete = await self._include(data, includes)
         if fields:
             target = data["data"] if self.route.pagination is not None else data
             trimmed, unknown = select_fields(target, fields)
@@ -139,16 +191,10 @@ class RouteHandler:
                 )
             data = {**data, "data": trimmed} if self.route.pagination is not None else trimmed
         body = canonical_json(data)
-        etag = token_etag(produced.etag_token) if produced.etag_token else etag_for(body)
-        headers["ETag"] = etag
+        headers["ETag"] = token_etag(produced.etag_token) if produced.etag_token else etag_for(body)
         self._representation_headers(headers, data)
-        if self.compiled.method == "GET" and not_modified(
-            request.headers.get("If-None-Match"), etag
-        ):
-            return web.Response(status=304, headers=headers)
-        return web.Response(
-            status=self.route.status, body=body, content_type="application/json", headers=headers
-        )
+        headers["Content-Type"] = "application/json"
+        return Answer(self.route.status, body, headers, cacheable=complete)
 
     async def _inputs(self, request: web.Request) -> tuple[Inputs, list[str], list[str]]:
         path, query, headers, errors = self.compiled.params.validate(

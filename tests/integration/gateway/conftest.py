@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from facade.app import create_app
 from facade.runtime import Runtime
 from facade.settings import load_settings
+from resilience import FakeClock
 from sandbox.runner import Sandbox, SandboxPorts
 
 Client = Callable[..., Awaitable[TestClient]]
@@ -36,3 +37,23 @@ async def gateway(
     }
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
     return await aiohttp_client(create_app(await Runtime.open(settings)))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def timed_gateway(
+    sandbox: Sandbox, repo_root: Path, tmp_path: Path, aiohttp_client: Client, clock: FakeClock
+) -> TestClient:
+    """The gateway on an injected clock, so tests can age cached answers without sleeping."""
+    env = {
+        "VENEER_ERP_URL": f"{sandbox.erp.url}/WS/CRONUS/Page",
+        "VENEER_CRM_URL": sandbox.crm.url,
+        "VENEER_WMS_URL": sandbox.wms.url,
+        "VENEER_STORE_URL": f"sqlite:///{tmp_path / 'veneer.db'}",
+    }
+    settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
+    return await aiohttp_client(create_app(await Runtime.open(settings, clock=clock)))

@@ -16,11 +16,15 @@ def erp_orders(sandbox: Sandbox) -> int:
     return len(sandbox.erp.store.orders)
 
 
-async def test_fifty_parallel_posts_with_one_key_create_one_order(gateway: TestClient, sandbox: Sandbox) -> None:
+async def test_fifty_parallel_posts_with_one_key_create_one_order(
+    gateway: TestClient, sandbox: Sandbox
+) -> None:
     """50 concurrent POSTs sharing an Idempotency-Key make exactly one order in the ERP."""
     before = erp_orders(sandbox)
     headers = {"Idempotency-Key": "order-7f3a-0001"}
-    answers = await asyncio.gather(*(gateway.post("/api/v1/orders", json=ORDER, headers=headers) for _ in range(50)))
+    answers = await asyncio.gather(
+        *(gateway.post("/api/v1/orders", json=ORDER, headers=headers) for _ in range(50))
+    )
     statuses = sorted(a.status for a in answers)
     assert erp_orders(sandbox) == before + 1
     assert set(statuses) <= {201, 409}

@@ -66,7 +66,9 @@ async def test_transient_failure_is_retried_and_the_breaker_sees_one_success() -
     clock = FakeClock()
     p = policy(clock)
     calls: list[float | None] = []
-    result = await p.call(flaky(1, calls), operation="Read", deadline=Deadline(clock, 5), idempotent=True)  # type: ignore[arg-type]
+    result = await p.call(
+        flaky(1, calls), operation="Read", deadline=Deadline(clock, 5), idempotent=True
+    )  # type: ignore[arg-type]
     assert result == "ok"
     assert len(calls) == 2
     snapshot = p.breaker(None).snapshot()
@@ -79,7 +81,9 @@ async def test_writes_without_a_key_are_not_retried() -> None:
     clock = FakeClock()
     calls: list[float | None] = []
     with pytest.raises(Transient):
-        await policy(clock).call(flaky(1, calls), operation="Create", deadline=Deadline(clock, 5), idempotent=False)  # type: ignore[arg-type]
+        await policy(clock).call(
+            flaky(1, calls), operation="Create", deadline=Deadline(clock, 5), idempotent=False
+        )  # type: ignore[arg-type]
     assert len(calls) == 1
 
 
@@ -90,9 +94,13 @@ async def test_open_breaker_rejects_without_calling() -> None:
     calls: list[float | None] = []
     for _ in range(2):
         with pytest.raises(Transient):
-            await p.call(flaky(99, calls), operation="Read", deadline=Deadline(clock, 5), idempotent=True)  # type: ignore[arg-type]
+            await p.call(
+                flaky(99, calls), operation="Read", deadline=Deadline(clock, 5), idempotent=True
+            )  # type: ignore[arg-type]
     with pytest.raises(BreakerOpen) as caught:
-        await p.call(flaky(99, calls), operation="Read", deadline=Deadline(clock, 5), idempotent=True)  # type: ignore[arg-type]
+        await p.call(
+            flaky(99, calls), operation="Read", deadline=Deadline(clock, 5), idempotent=True
+        )  # type: ignore[arg-type]
     assert len(calls) == 2
     assert caught.value.retry_after == pytest.approx(10)
     assert p.bulkhead.in_flight == 0
@@ -120,7 +128,9 @@ async def test_attempts_get_the_time_left_on_the_deadline() -> None:
     """Each attempt is told the remaining deadline, which shrinks by the backoff between attempts."""
     clock = FakeClock()
     calls: list[float | None] = []
-    await policy(clock).call(flaky(2, calls), operation="Read", deadline=Deadline(clock, 5), idempotent=True)  # type: ignore[arg-type]
+    await policy(clock).call(
+        flaky(2, calls), operation="Read", deadline=Deadline(clock, 5), idempotent=True
+    )  # type: ignore[arg-type]
     assert calls[0] == pytest.approx(5)
     assert calls[0] >= calls[1] >= calls[2]  # type: ignore[operator]
 
@@ -132,7 +142,9 @@ async def test_expired_deadline_is_not_attempted() -> None:
     clock.advance(2)
     calls: list[float | None] = []
     with pytest.raises(DeadlineExceeded):
-        await policy(clock).call(flaky(0, calls), operation="Read", deadline=deadline, idempotent=True)  # type: ignore[arg-type]
+        await policy(clock).call(
+            flaky(0, calls), operation="Read", deadline=deadline, idempotent=True
+        )  # type: ignore[arg-type]
     assert calls == []
 
 
@@ -146,8 +158,12 @@ async def test_bulkhead_rejects_beyond_its_cap_before_the_breaker() -> None:
         await gate.wait()
         return "ok"
 
-    running = [asyncio.create_task(p.call(held, operation="Read", deadline=Deadline(clock, None), idempotent=True))
-               for _ in range(2)]
+    running = [
+        asyncio.create_task(
+            p.call(held, operation="Read", deadline=Deadline(clock, None), idempotent=True)
+        )
+        for _ in range(2)
+    ]
     await asyncio.sleep(0)
     with pytest.raises(BulkheadFull):
         await p.call(held, operation="Read", deadline=Deadline(clock, None), idempotent=True)

@@ -1,0 +1,160 @@
+"""Degraded reads: serve the last good answer while a backend is slow to refresh or down.
+
+For a GET route with a cache policy:
+
+- **fresh** (age ≤ ttl): answered from the cache, the backend is not called;
+- **stale, revalidating** (within ``stale_while_revalidate``): answered from the cache at once,
+  and one background call refreshes it;
+- **miss or expired**: concurrent identical requests make one backend call (single-flight);
+- **backend failure**: within ``stale_if_error`` the stale answer is served instead of the error.
+
+A stale answer says so three ways: ``Age``, an RFC 9211 ``Cache-Status`` entry, and
+``Veneer-Stale: true`` (the one header a mobile app needs to test). Errors and partial
+aggregates are never stored. Keys include everything that makes an answer differ: the route, the
+path and query, the caller, and the route's ``vary`` headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import TYPE_CHECKING
+
+import structlog
+from aiohttp import web
+
+from facade.problems import Problem
+from facade.routes.handler import Answer, conditional
+from resilience import (
+    CachedResponse,
+    CachePolicy,
+    Clock,
+    Freshness,
+    ResponseCache,
+    SingleFlight,
+    retention,
+)
+
+if TYPE_CHECKING:
+    from facade.routes.handler import RouteHandler
+
+__all__ = ["STALE_HEADER", "RouteCache"]
+
+log = structlog.get_logger("veneer.cache")
+STALE_HEADER = "Veneer-Stale"
+_CACHE_NAME = "veneer"
+
+
+class RouteCache:
+    def __init__(self, cache: ResponseCache, clock: Clock) -> None:
+        self.cache = cache
+        self.clock = clock
+        self.flights: SingleFlight[str, Answer] = SingleFlight()
+        self._background: set[asyncio.Task[None]] = set()
+        # A write through the gateway bumps the generation of its path and of the collection
+        # above it, so every cached variant of what it changed misses from then on (this
+        # process only; other replicas converge within the route's ttl).
+        self._generations: dict[str, int] = {}
+
+    def key(
+        self, request: web.Request, handler: RouteHandler, policy: CachePolicy, caller: str
+    ) -> str:
+        query = "&".join(f"{k}={v}" for k, v in sorted(request.query.items()))
+        vary = "&".join(f"{h.lower()}={request.headers.get(h, '')}" for h in sorted(policy.vary))
+        generation = self._generations.get(request.path, 0)
+        raw = f"{handler.compiled.key}\0{request.path}\0{query}\0{vary}\0{caller}\0{generation}"
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def written(self, path: str) -> None:
+        """A write to ``path`` succeeded: cached reads of it and of its collection are outdated."""
+        for target in (path, path.rsplit("/", 1)[0]):
+            self._generations[target] = self._generations.get(target, 0) + 1
+
+    async def serve(
+        self, request: web.Request, handler: RouteHandler, policy: CachePolicy
+    ) -> web.Response:
+        key = self.key(request, handler, policy, caller="anonymous")
+        entry = await self.cache.get(key)
+        freshness, age = self.cache.freshness(entry, policy) if entry else (Freshness.EXPIRED, 0.0)
+        if entry is not None and freshness is Freshness.FRESH:
+            ttl = int(policy.ttl - age)
+            return self._cached(request, entry, age, f"{_CACHE_NAME}; hit; ttl={ttl}", stale=False)
+        if entry is not None and freshness is Freshness.STALE_REVALIDATE:
+            self._revalidate(key, request, handler, policy)
+            status = (
+                f'{_CACHE_NAME}; hit; ttl={int(policy.ttl - age)}; detail="stale-while-revalidate"'
+            )
+            return self._cached(request, entry, age, status, stale=True)
+        joined = self.flights.in_flight(key)
+        try:
+            answer = await self.flights.run(key, lambda: self._fetch(key, request, handler, policy))
+        except Problem as problem:
+            if entry is not None and problem.status >= 500 and freshness.serves_on_error:
+                log.warning(
+                    "serving stale", route=handler.compiled.key, age_s=round(age), code=problem.code
+                )
+                status = (
+                    f"{_CACHE_NAME}; fwd=stale; fwd-status={problem.status}; "
+                    f'ttl={int(policy.ttl - age)}; detail="stale-if-error"'
+                )
+                return self._cached(request, entry, age, status, stale=True)
+            raise
+        status = f"{_CACHE_NAME}; fwd=miss" + (
+            "; collapsed" if joined else "; stored" if answer.cacheable else ""
+        )
+        return conditional(request, answer.response({"Cache-Status": status}))
+
+    async def _fetch(
+        self, key: str, request: web.Request, handler: RouteHandler, policy: CachePolicy
+    ) -> Answer:
+        # A flight that finished between our lookup and this one has stored its answer: use it.
+        # (Flights store before they finish, so a later flight always sees it.)
+        entry = await self.cache.get(key)
+        if entry is not None and self.cache.freshness(entry, policy)[0] is Freshness.FRESH:
+            return Answer(entry.status, entry.body, dict(entry.headers), cacheable=False)
+        answer = await handler.answer(request, None)
+        if answer.cacheable and 200 <= answer.status < 300:
+            response = CachedResponse(
+                status=answer.status,
+                body=answer.body,
+                headers=tuple(answer.headers.items()),
+                stored_at=self.clock.now(),
+                etag=answer.headers.get("ETag"),
+            )
+            await self.cache.put(key, response, keep_for_s=retention(policy))
+        return answer
+
+    def _revalidate(
+        self, key: str, request: web.Request, handler: RouteHandler, policy: CachePolicy
+    ) -> None:
+        if self.flights.in_flight(key):
+            return
+
+        async def refresh() -> None:
+            try:
+                await self.flights.run(key, lambda: self._fetch(key, request, handler, policy))
+            except Problem as problem:
+                log.info("background refresh failed", route=handler.compiled.key, code=problem.code)
+            except Exception:
+                log.exception("background refresh failed", route=handler.compiled.key)
+
+        task = asyncio.create_task(refresh())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _cached(
+        self, request: web.Request, entry: CachedResponse, age: float, status: str, *, stale: bool
+    ) -> web.Response:
+        headers = dict(entry.headers)
+        headers["Age"] = str(int(age))
+        headers["Cache-Status"] = status
+        if stale:
+            headers[STALE_HEADER] = "true"
+        return conditional(
+            request, web.Response(status=entry.status, body=entry.body, headers=headers)
+        )
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
