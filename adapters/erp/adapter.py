@@ -117,6 +117,7 @@ class SoapAdapter:
                 prefix=f"{key}." if key else "",
                 address=address,
                 extra_read_only=frozenset(self.options.read_only_operations),
+                codec=self.options.codec,
             )
         )
 

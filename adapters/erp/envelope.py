@@ -1,7 +1,9 @@
 """SOAP envelopes: built by zeep from params, and replies read back into plain data.
 
 zeep does the SOAP work (the binding's ``_create`` builds the envelope, WS-Security included,
-and its message objects convert the body with the WSDL's schema); the HTTP is not zeep's.
+and its message objects convert the body with the WSDL's schema); the HTTP is not zeep's. For
+document/literal operations the codecs compiled at startup (:mod:`adapters.erp.compiled`) do the
+same work much faster, and hand any call they cannot do exactly as zeep would back to zeep.
 Replies are parsed here with a hardened lxml parser before zeep sees them: no DTD of any kind
 (SOAP forbids one, and it is how entity-expansion and external-entity attacks arrive), no network,
 no entity resolution, and libxml2's default limits (``huge_tree`` off: 256 levels of nesting,
@@ -19,6 +21,7 @@ from typing import Any
 
 from lxml import etree
 
+from adapters.erp.compiled import Deviation
 from adapters.erp.operations import SoapOperation
 from adapters.http import HttpReply
 
@@ -56,6 +59,11 @@ def build_request(op: SoapOperation, params: Mapping[str, Any]) -> tuple[bytes, 
         raise UnknownParameter(
             f"{op.name} has no parameter {unknown[0]!r} (its parameters: {known})"
         )
+    if op.encoder is not None:
+        try:
+            return op.encoder.encode(params)
+        except Deviation:
+            pass  # params off the compiled path: zeep builds this one
     envelope, headers = op.binding._create(
         op.wsdl_name, (), dict(params), client=op.client, options={"address": op.address}
     )
@@ -129,5 +137,10 @@ def parse_reply(op: SoapOperation, reply: HttpReply) -> Any:
         return None
     if not any(isinstance(child.tag, str) for child in body):
         raise NotSoapReply(f"the reply to {op.name} has an empty Body", status=reply.status)
+    if op.decoder is not None:
+        try:
+            return op.decoder.decode(body)
+        except Deviation:
+            pass  # a reply off the compiled path: zeep reads it, and decides what is wrong
     value = operation.output._deserialize_body(body)["body"]
     return op.result.extract(value)

@@ -18,6 +18,7 @@ import zeep
 from zeep.wsdl.bindings.soap import Soap11Binding, Soap12Binding, SoapBinding
 
 from adapters.base import Operation
+from adapters.erp.compiled import ReplyDecoder, RequestEncoder, compile_operation
 from adapters.erp.loader import WsdlLoadError
 from adapters.erp.results import ResultShape, result_shape
 
@@ -58,6 +59,8 @@ class SoapOperation:
     read_only: bool
     result: ResultShape
     doc: str
+    encoder: RequestEncoder | None = None  # None: zeep builds the requests
+    decoder: ReplyDecoder | None = None  # None: zeep reads the replies
 
     @property
     def zeep_operation(self) -> Any:
@@ -123,12 +126,22 @@ def prepare_operations(
     prefix: str,
     address: str,
     extra_read_only: frozenset[str],
+    codec: str = "compiled",
 ) -> Iterator[SoapOperation]:
-    """One :class:`SoapOperation` per operation of ``binding``, named ``prefix + name``."""
+    """One :class:`SoapOperation` per operation of ``binding``, named ``prefix + name``;
+    with ``codec="compiled"``, with the codecs compiled for it (see :mod:`.compiled`)."""
     version = "1.2" if isinstance(binding, Soap12Binding) else "1.1"
     for wsdl_name, operation in binding._operations.items():
         name = f"{prefix}{wsdl_name}"
         params, accepted = _input_names(operation.input)
+        result = result_shape(operation.output)
+        compiled = (
+            compile_operation(
+                client, binding, operation, address=address, result=result, name=name
+            )
+            if codec == "compiled"
+            else None
+        )
         yield SoapOperation(
             name=name,
             wsdl_name=wsdl_name,
@@ -142,6 +155,8 @@ def prepare_operations(
             params=params,
             accepted=accepted,
             read_only=is_read_only(wsdl_name) or name in extra_read_only,
-            result=result_shape(operation.output),
+            result=result,
             doc=_signature(operation),
+            encoder=compiled.encoder if compiled else None,
+            decoder=compiled.decoder if compiled else None,
         )

@@ -144,6 +144,15 @@ class SoapOptions:
         default=True,
         metadata={"help": "replies must match the schema; false tolerates sloppy servers"},
     )
+    codec: Literal["compiled", "zeep"] = field(
+        default="compiled",
+        metadata={
+            "help": "compiled: document/literal operations build requests and read replies with "
+            "codecs compiled from the WSDL at startup (several times faster; zeep still handles "
+            "rpc/encoded, constructs the compiler does not cover, and any unusual call); "
+            "zeep: zeep for everything (the reference behaviour)"
+        },
+    )
 
     def __post_init__(self) -> None:
         if bool(self.wsdl) == bool(self.services):

@@ -465,17 +465,18 @@ class RouteHandler:
         return produced.etag_token
 
     # -- includes ---------------------------------------------------------------------------
-    async def _include(self, data: Any, names: list[str]) -> None:
+    async def _include(self, data: Any, names: list[str]) -> bool:
+        """Embed the named includes; False when a part failed for now (such answers are not cached)."""
         if not isinstance(data, dict):
-            return
+            return True
         results = await asyncio.gather(*(self._one_include(name, data) for name in names))
+        complete = True
         for name, (value, problem) in zip(names, results, strict=True):
             data[name] = value
             if problem is not None:
-                data.setdefault("unavailable", {})[name] = {
-                    "code": problem.code,
-                    "title": problem.title,
-                }
+                complete = complete and problem.status < 500
+                data.setdefault("unavailable", {})[name] = {"code": problem.code, "title": problem.title}
+        return complete
 
     async def _one_include(self, name: str, data: dict[str, Any]) -> tuple[Any, Problem | None]:
         include = self.route.include[name]

@@ -93,7 +93,7 @@ def test_check_config_accepts_the_default(repo_root: Path) -> None:
     """check-config on the embedded default says ok with the counts and exits 0."""
     result = run("check-config", "config/gateway.yaml", cwd=repo_root)
     assert result.returncode == 0, result.stderr
-    assert "ok (3 backends, 3 routes)" in result.stdout
+    assert "ok (3 backends, 17 routes)" in result.stdout
 
 
 def test_check_config_lists_every_error_and_exits_nonzero(tmp_path: Path) -> None:

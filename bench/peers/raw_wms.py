@@ -1,0 +1,94 @@
+"""Peer: raw Fishbowl round trips to the sandbox WMS over a pool of TCP connections.
+
+``GET /wms`` takes an idle connection, writes one pre-built ``InvQtyRq`` frame (4-byte
+big-endian length, FbiJson payload, a valid ticket), reads the reply frame and returns its bytes
+unparsed. One request in flight per connection, as Fishbowl demands. The ticket comes from one
+``LoginRq`` at startup; sessions belong to the ticket, not the connection, so every pooled
+connection can use it. This is the floor under veneer's WMS route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bench.peers.serving import peer_arguments, serve
+
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+POOL = web.AppKey("pool", asyncio.Queue)
+FRAME = web.AppKey("frame", bytes)
+POOL_SIZE = 4  # the Fishbowl adapter's default pool_size (adapters/wms/options.py)
+HEADER = struct.Struct(">i")
+LOGIN = {  # the sandbox's demo login, as the gateway's config sends it
+    "IAID": 54321,
+    "IAName": "veneer-bench",
+    "IADescription": "raw round-trip peer",
+    "UserName": "admin",
+    "UserPassword": "admin",
+}
+
+
+def frame(message: str, params: dict[str, object], ticket: str = "") -> bytes:
+    payload = json.dumps(
+        {"FbiJson": {"Ticket": {"Key": ticket}, "FbiMsgsRq": {message: params}}}
+    ).encode()
+    return HEADER.pack(len(payload)) + payload
+
+
+async def exchange(connection: Connection, request: bytes) -> bytes:
+    reader, writer = connection
+    writer.write(request)
+    (length,) = HEADER.unpack(await reader.readexactly(HEADER.size))
+    return await reader.readexactly(length)
+
+
+async def login(connection: Connection) -> str:
+    reply = json.loads(await exchange(connection, frame("LoginRq", LOGIN)))
+    return str(reply["FbiJson"]["Ticket"]["Key"])
+
+
+def make_app(host: str, port: int, sku: str = "1000-GR") -> web.Application:
+    async def pool(app: web.Application) -> AsyncIterator[None]:
+        connections = [await asyncio.open_connection(host, port) for _ in range(POOL_SIZE)]
+        idle: asyncio.Queue[Connection] = asyncio.Queue()
+        for connection in connections:
+            idle.put_nowait(connection)
+        app[POOL] = idle
+        app[FRAME] = frame("InvQtyRq", {"PartNum": sku}, await login(connections[0]))
+        yield
+        for _, writer in connections:
+            writer.close()
+
+    async def inv_qty(request: web.Request) -> web.Response:
+        idle: asyncio.Queue[Connection] = request.app[POOL]
+        connection = await idle.get()
+        try:
+            reply = await exchange(connection, request.app[FRAME])
+        except BaseException:
+            connection[1].close()  # out of step with the stream: replace it
+            idle.put_nowait(await asyncio.open_connection(host, port))
+            raise
+        idle.put_nowait(connection)
+        return web.Response(body=reply, content_type="application/json")
+
+    app = web.Application()
+    app.cleanup_ctx.append(pool)
+    app.router.add_get("/wms", inv_qty)
+    return app
+
+
+def main() -> None:
+    parser = peer_arguments(__doc__)
+    parser.add_argument("--wms", required=True, help="tcp://host:port of the WMS")
+    args = parser.parse_args()
+    where = urlsplit(args.wms)
+    serve(make_app(where.hostname or "127.0.0.1", where.port or 28192), args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""DESIGN.md's performance targets, judged against one run's results.
+
+Each target is a ratio between two scenarios of the same run, or a bound on one observation.
+A verdict is ``met``, ``not met`` or ``unavailable`` (something it needs was not measured), and
+carries a note with the evidence whenever the plain number could mislead: a "cached" GET the
+backend answered every time, a "breaker-open" answer from a breaker that never opened, a fast
+run that was fast because it failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.results import RunResult, ScenarioResult
+
+__all__ = ["MAX_FAILURE_FRACTION", "TIMES", "Verdict", "evaluate"]
+
+MET, NOT_MET, UNAVAILABLE = "met", "not met", "unavailable"
+TIMES = "\N{MULTIPLICATION SIGN}"  # how a ratio is written: 0.80x with the proper sign
+MAX_FAILURE_FRACTION = 0.01  # above this, a throughput number measures errors, not the route
+BREAKER_P99_MS = 5.0
+CACHE_MISS_FRACTION = 0.5  # more backend calls per request than this: the cache did not serve
+
+Precondition = Callable[[ScenarioResult], str | None]  # None, or why the number is not valid
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: str
+    threshold: str
+    measured: str
+    status: str
+    ratio: float | None = None
+    note: str = ""
+
+
+def _why_unmeasured(scenario: ScenarioResult | None, name: str) -> str | None:
+    if scenario is None:
+        return f"{name} was not run"
+    if not scenario.measured:
+        return f"{name}: {scenario.status}" + (f" ({scenario.note})" if scenario.note else "")
+    return None
+
+
+def _answered(scenario: ScenarioResult) -> str | None:
+    fraction = scenario.failure_fraction()
+    if fraction > MAX_FAILURE_FRACTION:
+        return f"{scenario.name}: {fraction:.0%} of requests failed or were not 2xx"
+    return None
+
+
+def _served_from_cache(scenario: ScenarioResult) -> str | None:
+    per_request = scenario.calls_per_request()
+    if per_request is not None and per_request > CACHE_MISS_FRACTION:
+        calls = sum(scenario.backend_calls.values())
+        assert scenario.load is not None
+        return (
+            f"not served from cache: the backend saw {calls:,} calls for "
+            f"{scenario.load.requests:,} requests"
+        )
+    return None
+
+
+def ratio_target(
+    run: RunResult,
+    text: str,
+    numerator: str,
+    denominator: str,
+    minimum: float,
+    preconditions: tuple[Precondition, ...] = (),
+) -> Verdict:
+    """``numerator`` req/s ÷ ``denominator`` req/s ≥ ``minimum``, both valid measurements."""
+    threshold = f"≥ {minimum:.2f}{TIMES}"
+    top, bottom = run.scenario(numerator), run.scenario(denominator)
+    missing = _why_unmeasured(top, numerator) or _why_unmeasured(bottom, denominator)
+    if missing:
+        return Verdict(text, threshold, "—", UNAVAILABLE, note=missing)
+    assert top is not None and bottom is not None and top.load and bottom.load
+    ratio = top.load.rps / bottom.load.rps
+    measured = f"{top.load.rps:,.0f} / {bottom.load.rps:,.0f} req/s"
+    checks = [check(top) for check in (_answered, *preconditions)] + [_answered(bottom)]
+    problems = [problem for problem in checks if problem]
+    if problems:
+        return Verdict(text, threshold, measured, NOT_MET, ratio, "; ".join(problems))
+    return Verdict(text, threshold, measured, MET if ratio >= minimum else NOT_MET, ratio)
+
+
+def breaker_target(run: RunResult) -> Verdict:
+    text, threshold = "breaker-open answers p99, under load", f"≤ {BREAKER_P99_MS:g} ms"
+    scenario = run.scenario("breaker-open")
+    missing = _why_unmeasured(scenario, "breaker-open")
+    if missing:
+        return Verdict(text, threshold, "—", UNAVAILABLE, note=missing)
+    assert scenario is not None and scenario.load is not None
+    measured = f"p99 {scenario.load.p99_ms:.2f} ms"
+    if not scenario.evidence.get("breaker_opened"):
+        return Verdict(text, threshold, measured, NOT_MET, note=scenario.note)
+    status = MET if scenario.load.p99_ms <= BREAKER_P99_MS else NOT_MET
+    return Verdict(text, threshold, measured, status, note=scenario.note)
+
+
+def single_flight_target(run: RunResult) -> Verdict:
+    cold = run.cold_gets
+    text, threshold = "100 concurrent identical cold GETs", "1 backend call"
+    if cold is None or cold.backend_calls is None:
+        note = "not run" if cold is None else f"{cold.status}: {cold.note}"
+        return Verdict(text, threshold, "—", UNAVAILABLE, note=note)
+    calls = cold.backend_calls
+    measured = f"{calls} backend call{'s' if calls != 1 else ''}"
+    return Verdict(text, threshold, measured, MET if calls == 1 else NOT_MET, note=cold.note)
+
+
+def evaluate(run: RunResult) -> list[Verdict]:
+    """Every DESIGN.md target, in DESIGN.md's order."""
+    return [
+        ratio_target(
+            run, "cached GET vs bare aiohttp", "cached", "bare", 0.80, (_served_from_cache,)
+        ),
+        ratio_target(run, "uncached SOAP GET vs zeep + aiohttp peer", "soap", "zeep-aiohttp", 4.0),
+        ratio_target(
+            run, "uncached XML-RPC GET vs raw XML-RPC round trip", "xmlrpc", "raw-xmlrpc", 0.5
+        ),
+        ratio_target(run, "uncached WMS GET vs raw Fishbowl round trip", "wms", "raw-wms", 0.5),
+        breaker_target(run),
+        single_flight_target(run),
+        ratio_target(run, "2 worker processes vs 1", "workers-2", "workers-1", 1.5),
+    ]

@@ -1,0 +1,1 @@
+"""Tests of the benchmark harness (bench/): its arithmetic and its load generator."""

@@ -1,0 +1,123 @@
+"""The targets' verdicts and the report: ratios, their preconditions, and what gets printed."""
+
+from __future__ import annotations
+
+from bench.loadgen import LoadResult
+from bench.report import render_markdown
+from bench.results import ColdGets, RunResult, ScenarioResult
+from bench.targets import TIMES, evaluate, ratio_target
+
+META = {
+    "date": "2026-01-05 12:00:00 UTC",
+    "commit": "abc1234",
+    "nproc": 2,
+    "cpu": "test CPU",
+    "memory_gib": 8.0,
+    "platform": "Linux",
+    "python": "3.11.7",
+    "mode": "quick",
+    "duration_s": 3,
+    "warmup_s": 0,
+    "breaker_prime_s": 1,
+    "connections": 64,
+    "threads": 2,
+    "loadgen": "wrk 4.1.0",
+    "elapsed_s": 42.0,
+}
+
+
+def scenario(
+    name: str, rps: float, *, p99: float = 10.0, non_2xx: int = 0, calls: int = 0, **extra: object
+) -> ScenarioResult:
+    load = LoadResult(
+        requests=int(rps * 10), duration_s=10.0, p50_ms=1.0, p99_ms=p99, non_2xx=non_2xx
+    )
+    result = ScenarioResult(
+        name, f"label of {name}", "veneer", load=load, backend_calls={"erp": calls}
+    )
+    for key, value in extra.items():
+        setattr(result, key, value)
+    return result
+
+
+def run_of(*scenarios: ScenarioResult, cold: ColdGets | None = None) -> RunResult:
+    return RunResult(meta=dict(META), scenarios=list(scenarios), cold_gets=cold)
+
+
+def by_target(run: RunResult) -> dict[str, tuple[str, float | None]]:
+    return {v.target: (v.status, v.ratio) for v in evaluate(run)}
+
+
+def test_a_ratio_at_its_threshold_is_met_and_just_below_is_not() -> None:
+    """≥ means ≥: a ratio of 0.80 meets a 0.80 target, 0.79 does not."""
+    met = ratio_target(run_of(scenario("a", 800), scenario("b", 1000)), "t", "a", "b", 0.80)
+    missed = ratio_target(run_of(scenario("a", 790), scenario("b", 1000)), "t", "a", "b", 0.80)
+    assert (met.status, met.ratio) == ("met", 0.8)
+    assert missed.status == "not met" and missed.ratio is not None and missed.ratio < 0.8
+
+
+def test_a_missing_or_unavailable_side_makes_the_target_unavailable() -> None:
+    """No number is invented: an absent or unavailable scenario gives 'unavailable' and says why."""
+    absent = ratio_target(run_of(scenario("a", 800)), "t", "a", "b", 0.5)
+    unavailable = ScenarioResult("b", "b", "veneer", status="unavailable", note="no --workers")
+    gone = ratio_target(run_of(scenario("a", 800), unavailable), "t", "a", "b", 0.5)
+    assert absent.status == gone.status == "unavailable"
+    assert "b was not run" in absent.note and "no --workers" in gone.note
+
+
+def test_a_fast_run_that_failed_does_not_meet_a_ratio() -> None:
+    """More than 1% non-2xx answers make the throughput meaningless, however high the ratio."""
+    verdict = ratio_target(
+        run_of(scenario("a", 5000, non_2xx=5000), scenario("b", 1000)), "t", "a", "b", 0.5
+    )
+    assert verdict.status == "not met" and "not 2xx" in verdict.note
+
+
+def test_a_cached_get_the_backend_answered_is_not_a_cached_get() -> None:
+    """The cache target needs the backend to have been spared, not just a good ratio."""
+    run = run_of(scenario("bare", 1000), scenario("cached", 900, calls=9000))
+    status, ratio = by_target(run)["cached GET vs bare aiohttp"]
+    assert status == "not met" and ratio == 0.9
+    spared = run_of(scenario("bare", 1000), scenario("cached", 900, calls=0))
+    assert by_target(spared)["cached GET vs bare aiohttp"] == ("met", 0.9)
+
+
+def test_breaker_latency_counts_only_when_the_breaker_was_seen_open() -> None:
+    """A fast 503 from 'connection refused' is not a breaker-open answer."""
+    name = "breaker-open answers p99, under load"
+    closed = scenario("breaker-open", 5000, p99=1.0, evidence={"breaker_opened": False})
+    opened = scenario("breaker-open", 5000, p99=4.9, evidence={"breaker_opened": True})
+    slow = scenario("breaker-open", 5000, p99=5.1, evidence={"breaker_opened": True})
+    assert by_target(run_of(closed))[name][0] == "not met"
+    assert by_target(run_of(opened))[name][0] == "met"
+    assert by_target(run_of(slow))[name][0] == "not met"
+
+
+def test_cold_gets_meet_the_target_only_with_exactly_one_backend_call() -> None:
+    """One call for 100 identical cold GETs is the target; more is not met; none run, unavailable."""
+    name = "100 concurrent identical cold GETs"
+    assert by_target(run_of(cold=ColdGets(100, backend_calls=1)))[name][0] == "met"
+    assert by_target(run_of(cold=ColdGets(100, backend_calls=23)))[name][0] == "not met"
+    assert by_target(run_of())[name][0] == "unavailable"
+
+
+def test_the_report_prints_the_run_and_survives_a_json_round_trip() -> None:
+    """Markdown carries metadata, each target and each measurement, rebuilt from the JSON alike."""
+    run = run_of(
+        scenario("bare", 20000), scenario("cached", 17000), cold=ColdGets(100, backend_calls=1)
+    )
+    run.peak_rss_kib = {"gateway-cached": 102400}
+    again = RunResult.from_json(run.to_json())
+    markdown = render_markdown(again, evaluate(again), notes="We profiled X.")
+    assert again == run
+    for expected in (
+        "abc1234",
+        "wrk 4.1.0",
+        "20,000",
+        "17,000",
+        f"0.85{TIMES}",
+        "✅ met",
+        "100.0",
+        "We profiled X.",
+    ):
+        assert expected in markdown, expected
