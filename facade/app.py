@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -19,11 +21,14 @@ from facade.routes import add_routes, cursor_secret
 from facade.routes.caching import RouteCache
 from facade.routes.handler import HandlerContext
 from facade.routes.idempotency import Idempotency
-from facade.runtime import Runtime
+from facade.routes.outbox import add_operations_route, deliverer
+from facade.runtime import CLASSIFICATION, Runtime
+from resilience import OutboxWorker
 
-__all__ = ["RUNTIME", "STARTED_AT", "create_app"]
+__all__ = ["OUTBOX_WORKER", "RUNTIME", "STARTED_AT", "create_app"]
 
 RUNTIME = web.AppKey("runtime", Runtime)
+OUTBOX_WORKER = web.AppKey("outbox_worker", OutboxWorker)
 STARTED_AT = web.AppKey("started_at", float)
 
 
@@ -31,6 +36,27 @@ async def _healthz(request: web.Request) -> web.Response:
     """The process is alive and its event loop answers."""
     uptime = time.monotonic() - request.app[STARTED_AT]
     return web.json_response({"status": "ok", "uptime_s": round(uptime, 3)})
+
+
+async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
+    """Deliver queued writes for as long as the app runs (cleanup_ctx: stopped only if started)."""
+    runtime = app[RUNTIME]
+    assert runtime.outbox is not None
+    worker = OutboxWorker(
+        runtime.outbox,
+        deliverer(runtime),
+        clock=runtime.clock,
+        events=runtime.events,
+        is_transient=CLASSIFICATION.is_transient,
+        can_deliver=runtime.accepts_calls,
+        retry_after_of=CLASSIFICATION.retry_after_of,
+        poll_s=0.5,
+    )
+    task = asyncio.create_task(worker.run())
+    app[OUTBOX_WORKER] = worker
+    yield
+    await worker.stop()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def create_app(runtime: Runtime) -> web.Application:
@@ -61,9 +87,15 @@ def create_app(runtime: Runtime) -> web.Application:
     )
     route_cache = RouteCache(runtime.cache, runtime.clock) if runtime.cache is not None else None
     context = HandlerContext(
-        cursor_secret=cursor_secret(settings), idempotency=idempotency, cache=route_cache
+        cursor_secret=cursor_secret(settings),
+        idempotency=idempotency,
+        cache=route_cache,
+        outbox=runtime.outbox,
     )
     handlers = add_routes(app, runtime.backends.routes, runtime.caller(), context)
+    if runtime.outbox is not None:
+        add_operations_route(app, runtime.outbox, context)
+        app.cleanup_ctx.append(_outbox_worker)
     for handler in handlers.values():
         if handler.compiled.method == "GET":
             handler.cache_policy = (

@@ -74,7 +74,7 @@ class PolicyCaller:
     ) -> Any:
         runtime = self.runtime
         adapter = runtime.backends.adapters[backend]
-        deadline = Deadline(runtime.clock, timeout or default_deadline(runtime.settings, backend))
+        deadline = runtime.deadline(backend, timeout)
         return await runtime.policies[backend].call(
             lambda remaining: adapter.call(operation, params, timeout=remaining),
             operation=operation,
@@ -137,6 +137,14 @@ class Runtime:
 
     def caller(self) -> PolicyCaller:
         return PolicyCaller(self)
+
+    def deadline(self, backend: str, timeout: float | None) -> Deadline:
+        return Deadline(self.clock, timeout or default_deadline(self.settings, backend))
+
+    def accepts_calls(self, backend: str) -> bool:
+        """Whether the backend's breaker would let a call through now (the outbox asks)."""
+        breaker = self.policies[backend].breaker(None)
+        return breaker.state not in {"open", "forced_open"} or breaker.retry_after() == 0
 
     async def close(self) -> None:
         await self.backends.close()

@@ -23,6 +23,7 @@ from facade.problems import Problem, problem_for_adapter_error, problem_for_resi
 from facade.routes.caller import BackendCaller
 from facade.routes.compile import CompiledRoute
 from facade.routes.idempotency import Idempotency, request_key
+from facade.routes.outbox import Queued, accepted, enqueue, queueable
 from facade.routes.paging import (
     CursorError,
     Page,
@@ -40,6 +41,7 @@ from facade.routes.representation import (
     select_fields,
     token_etag,
 )
+from resilience import Outbox
 from resilience.cache import CachePolicy
 from resilience.errors import ResilienceError
 
@@ -59,6 +61,7 @@ class HandlerContext:
     cursor_secret: bytes
     idempotency: Idempotency | None = None
     cache: RouteCache | None = None
+    outbox: Outbox | None = None
     handlers: dict[str, RouteHandler] = field(default_factory=dict)
 
 
@@ -145,21 +148,24 @@ class RouteHandler:
     async def _write(self, request: web.Request) -> web.Response:
         key = request_key(request)
         if key is None or self.context.idempotency is None:
-            return (await self.answer(request, None)).response()
+            return await self._write_answer(request, None)
         body = await request.read()
         lease = (self.route.timeout or 30.0) + 5.0
-
-        async def respond() -> web.Response:
-            return (await self.answer(request, key)).response()
-
         return await self.context.idempotency.run(
             request,
             key,
             scope=f"anonymous:{self.compiled.key}",
             body=body,
             lease_s=lease,
-            handler=respond,
+            handler=lambda: self._write_answer(request, key),
         )
+
+    async def _write_answer(self, request: web.Request, key: str | None) -> web.Response:
+        """The write's answer; a queued write is a 202, which a keyed retry then replays."""
+        try:
+            return (await self.answer(request, key)).response()
+        except Queued as queued:
+            return accepted(queued.entry)
 
     async def answer(self, request: web.Request, idempotency_key: str | None) -> Answer:
         """The full answer to ``request`` (never a 304: conditionals are decided by the caller)."""
@@ -317,11 +323,15 @@ class RouteHandler:
         fan = self.route.fan_out
         if fan is not None:
             return await self._fan_out(scope, fan.over, fan.as_, fan.max)
-        result = await self._call(
-            self._params(scope),
-            if_match=inputs.etag is not None,
-            keyed=inputs.idempotency_key is not None,
-        )
+        params = self._params(scope)
+        try:
+            result = await self._call(
+                params, if_match=inputs.etag is not None, keyed=inputs.idempotency_key is not None
+            )
+        except Problem as problem:
+            if self._queues(problem):
+                raise Queued(await self._enqueue(params, inputs)) from problem
+            raise
         if self.compiled.unwrap is not None:
             result = self.compiled.unwrap.render({"result": result})
         if self.route.single and isinstance(result, list | tuple):
@@ -378,6 +388,38 @@ class RouteHandler:
             else:
                 data.append(self._map({**scope, alias: value, "result": result}, result))
         return Produced(data)
+
+    def _queues(self, problem: Problem) -> bool:
+        return (
+            self.route.outbox is not None
+            and self.context.outbox is not None
+            and self.compiled.method in _WRITES
+            and problem.__cause__ is not None
+            and queueable(problem.__cause__)
+        )
+
+    async def _enqueue(self, params: Any, inputs: Inputs) -> Any:
+        assert self.route.outbox is not None and self.context.outbox is not None
+        resource_param = self.route.outbox.resource
+        resource = None
+        if resource_param is not None and resource_param in inputs.path:
+            resource = f"{self.route.backend}:{inputs.path[resource_param]}"
+        return await enqueue(
+            self.context.outbox,
+            route_key=self.compiled.key,
+            backend=self.route.backend,
+            operation=self.route.operation,
+            params=params,
+            path=inputs.path,
+            resource=resource,
+            idempotency_key=inputs.idempotency_key,
+            max_attempts=self.route.outbox.max_attempts,
+            request_id=inputs.headers.get("X-Request-ID"),
+        )
+
+    def map_result(self, scope: Mapping[str, Any], fallback: Any) -> Any:
+        """Map a backend result as this route would (the operations view uses it)."""
+        return self._map(scope, fallback)
 
     def _params(self, scope: Mapping[str, Any]) -> Any:
         try:
@@ -475,7 +517,10 @@ class RouteHandler:
             data[name] = value
             if problem is not None:
                 complete = complete and problem.status < 500
-                data.setdefault("unavailable", {})[name] = {"code": problem.code, "title": problem.title}
+                data.setdefault("unavailable", {})[name] = {
+                    "code": problem.code,
+                    "title": problem.title,
+                }
         return complete
 
     async def _one_include(self, name: str, data: dict[str, Any]) -> tuple[Any, Problem | None]:
