@@ -59,8 +59,12 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(task, return_exceptions=True)
 
 
-def create_app(runtime: Runtime) -> web.Application:
-    """The gateway's application over an opened runtime (closed when the app shuts down)."""
+def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Application:
+    """The gateway's application over an opened runtime (closed when the app shuts down).
+
+    ``outbox_worker=False`` leaves queued writes undelivered (tests that drive time by hand:
+    the worker's polling would move a fake clock on its own).
+    """
     settings = runtime.settings
     # Outermost first: the request id exists before anything can fail; CORS headers go on
     # problems too; bodies are compressed last, once they are final.
@@ -95,7 +99,8 @@ def create_app(runtime: Runtime) -> web.Application:
     handlers = add_routes(app, runtime.backends.routes, runtime.caller(), context)
     if runtime.outbox is not None:
         add_operations_route(app, runtime.outbox, context)
-        app.cleanup_ctx.append(_outbox_worker)
+        if outbox_worker:
+            app.cleanup_ctx.append(_outbox_worker)
     for handler in handlers.values():
         if handler.compiled.method == "GET":
             handler.cache_policy = (

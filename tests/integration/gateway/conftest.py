@@ -56,4 +56,5 @@ async def timed_gateway(
         "VENEER_STORE_URL": f"sqlite:///{tmp_path / 'veneer.db'}",
     }
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
-    return await aiohttp_client(create_app(await Runtime.open(settings, clock=clock)))
+    runtime = await Runtime.open(settings, clock=clock)
+    return await aiohttp_client(create_app(runtime, outbox_worker=False))

@@ -58,16 +58,20 @@ async def test_the_same_key_with_a_different_body_is_refused(gateway: TestClient
 
 
 async def test_a_failed_attempt_frees_the_key(gateway: TestClient, sandbox: Sandbox) -> None:
-    """A 5xx is not final: after the ERP recovers, the same key creates the order once."""
-    headers = {"Idempotency-Key": "order-7f3a-0004"}
-    await sandbox.erp.switch.set(Fault.parse("error_rate:1"))
-    failed = await gateway.post("/api/v1/orders", json=ORDER, headers=headers)
+    """A 5xx is not final: after the CRM recovers, the same key creates the customer once."""
+    headers = {"Idempotency-Key": "customer-7f3a-0004"}
+    customer = {"name": "Retry Ltd", "email": "ops@retry.example"}
+    await sandbox.crm.switch.set(Fault.parse("error_rate:1"))
+    failed = await gateway.post("/api/v1/customers", json=customer, headers=headers)
     assert failed.status >= 500
-    await sandbox.erp.switch.set(Fault.parse("reset"))
-    before = erp_orders(sandbox)
-    ok = await gateway.post("/api/v1/orders", json=ORDER, headers=headers)
+    await sandbox.crm.switch.set(Fault.parse("reset"))
+    ok = await gateway.post("/api/v1/customers", json=customer, headers=headers)
     assert ok.status == 201
-    assert erp_orders(sandbox) == before + 1
+    again = await gateway.post("/api/v1/customers", json=customer, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (await again.json())["id"] == (await ok.json())["id"]
+    found = await (await gateway.get("/api/v1/customers", params={"q": "Retry Ltd"})).json()
+    assert len(found["data"]) == 1
 
 
 async def test_keys_of_different_routes_do_not_collide(gateway: TestClient) -> None:

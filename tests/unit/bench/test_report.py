@@ -121,3 +121,13 @@ def test_the_report_prints_the_run_and_survives_a_json_round_trip() -> None:
         "We profiled X.",
     ):
         assert expected in markdown, expected
+
+
+def test_a_ratio_measured_next_to_a_busy_neighbour_is_flagged_not_hidden() -> None:
+    """Other processes' CPU use leaves the verdict alone but says so, in the note and the report."""
+    busy = scenario("b", 1000, foreign_cpu_cores=0.9)
+    run = run_of(scenario("a", 600, foreign_cpu_cores=0.05), busy)
+    verdict = ratio_target(run, "t", "a", "b", 0.5)
+    assert verdict.status == "met"
+    assert "0.90 CPUs during b" in verdict.note and "during a" not in verdict.note
+    assert "The machine was not quiet" in render_markdown(run, [verdict])

@@ -159,7 +159,9 @@ def mutate_reply(data: st.DataObject, part: etree._Element) -> None:
     elif action == "nil":
         element.set(f"{{{XSI}}}nil", "true")
     elif action == "text":
-        element.text = data.draw(st.sampled_from(["abc", "", "1.5e3", "-", "2026-13-45", "01"]))
+        element.text = data.draw(
+            st.sampled_from(["abc", "", "1.5e3", "-", "2026-13-45", "01", "yes", "TRUE", "1 2"])
+        )
     elif action == "padded":
         element.text = f" \n{element.text or ''}\t"
     elif action == "unqualified":
