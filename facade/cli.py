@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     _config_argument(serve)
     serve.add_argument("--host", help="override listen.host")
     serve.add_argument("--port", type=int, help="override listen.port")
+    serve.add_argument(
+        "--workers", type=int, help="override listen.workers: processes sharing the port"
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(handler=_serve)
 
     demo = commands.add_parser(
@@ -168,8 +172,21 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _load_or_report(args.config)
     if settings is None:
         return EXIT_CONFIG
+    workers = args.workers or settings.listen.workers
+    if workers > 1:
+        if not asyncio.run(_check_backends(settings)):  # fail here, not N times in the workers
+            return EXIT_CONFIG
+        from facade.logs import configure_logging
+        from facade.workers import supervise
+
+        configure_logging(settings.logging.level, settings.logging.format)
+        host = args.host or settings.listen.host
+        port = settings.listen.port if args.port is None else args.port
+        return supervise(args.config, host, port, workers)
     try:
-        asyncio.run(run_gateway(settings, host=args.host, port=args.port))
+        asyncio.run(
+            run_gateway(settings, host=args.host, port=args.port, reuse_port=args.reuse_port)
+        )
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_CONFIG

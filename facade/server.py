@@ -22,7 +22,11 @@ log = structlog.get_logger("veneer")
 
 
 async def start_gateway(
-    settings: Settings, *, host: str | None = None, port: int | None = None
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    reuse_port: bool = False,
 ) -> tuple[web.AppRunner, str]:
     """Start serving; returns the runner (for cleanup) and the base URL actually bound.
 
@@ -34,7 +38,11 @@ async def start_gateway(
     await runner.setup()
     host = host or settings.listen.host
     site = web.TCPSite(
-        runner, host, settings.listen.port if port is None else port, reuse_address=True
+        runner,
+        host,
+        settings.listen.port if port is None else port,
+        reuse_address=True,
+        reuse_port=reuse_port or None,
     )
     await site.start()
     server = cast(asyncio.Server | None, site._server)
@@ -66,12 +74,16 @@ async def _run(*parts: Callable[[], Awaitable[Callable[[], Awaitable[None]]]]) -
 
 
 async def run_gateway(
-    settings: Settings, *, host: str | None = None, port: int | None = None
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    reuse_port: bool = False,
 ) -> None:
     configure_logging(settings.logging.level, settings.logging.format)
 
     async def gateway() -> Callable[[], Awaitable[None]]:
-        runner, url = await start_gateway(settings, host=host, port=port)
+        runner, url = await start_gateway(settings, host=host, port=port, reuse_port=reuse_port)
         log.info("gateway listening", url=url, config=str(settings.source))
         return runner.cleanup
 

@@ -202,3 +202,64 @@ def test_demo_brings_everything_up_and_prints_the_urls(repo_root: Path) -> None:
             "http://127.0.0.1:8081/WS/CRONUS/Page/SalesOrder?wsdl"
         ) as reply:
             assert b"ReadMultiple" in reply.read()
+
+
+def test_serve_with_two_workers_shares_one_port(repo_root: Path, tmp_path: Path) -> None:
+    """`serve --workers 2` runs two gateway processes on one port, and both answer."""
+    port = free_port()
+    env_store = f"sqlite:///{tmp_path / 'veneer.db'}"
+    process = subprocess.Popen(
+        [
+            *VENEER,
+            "serve",
+            "--config",
+            "config/gateway.yaml",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        cwd=repo_root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "VENEER_STORE_URL": env_store},
+    )
+    try:
+        wait_for_port(port, process)
+        pids = set()
+        deadline = time.monotonic() + 20
+        while len(pids) < 2 and time.monotonic() < deadline:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as reply:
+                assert json.loads(reply.read())["status"] == "ok"
+            pids |= _listening_pids(port)
+            time.sleep(0.1)
+        assert len(pids) == 2, f"expected two worker processes on :{port}, saw {pids}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+
+
+def _listening_pids(port: int) -> set[int]:
+    """Processes with a listening socket on ``port`` (read from /proc, no extra tools)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
+        except OSError:
+            continue
+        if any(f"socket:[{inode}]" in links for inode in inodes):
+            pids.add(int(proc.name))
+    return pids

@@ -264,7 +264,9 @@ def test_replies_decode_as_zeep_does(local: dict[str, SoapOperation], name: str)
 
 
 @pytest.mark.parametrize("name", DECODED)
-def test_deviant_replies_read_as_zeep_reads_them(local: dict[str, SoapOperation], name: str) -> None:
+def test_deviant_replies_read_as_zeep_reads_them(
+    local: dict[str, SoapOperation], name: str
+) -> None:
     """A reply changed in one place gives zeep's result or zeep's error, never a third answer."""
     deviant_replies_match(local[name], 80)
 
