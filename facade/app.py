@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import os
 import time
 from collections.abc import AsyncIterator
 
@@ -15,7 +17,10 @@ from facade.middlewares import (
     problem_middleware,
     request_id_middleware,
 )
+from facade.metrics import Metrics
 from facade.openapi import build_openapi
+from facade.ops import add_ops
+from facade.problems import Problem
 from facade.openapi.serve import add_docs
 from facade.routes import add_routes, cursor_secret
 from facade.routes.caching import RouteCache
@@ -36,6 +41,18 @@ async def _healthz(request: web.Request) -> web.Response:
     """The process is alive and its event loop answers."""
     uptime = time.monotonic() - request.app[STARTED_AT]
     return web.json_response({"status": "ok", "uptime_s": round(uptime, 3)})
+
+
+async def _provisional_ops_authorize(request: web.Request, write: bool) -> str:
+    """Reads are open; changes need the VENEER_OPS_TOKEN bearer token (until ops auth config lands)."""
+    if not write:
+        return "reader"
+    expected = os.environ.get("VENEER_OPS_TOKEN", "")
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(offered.encode(), expected.encode()):
+        raise Problem(401, "unauthenticated", "Unauthenticated", "Send the ops admin token as a bearer token.",
+                      headers={"WWW-Authenticate": "Bearer"})
+    return "admin"
 
 
 async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
@@ -68,8 +85,10 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     settings = runtime.settings
     # Outermost first: the request id exists before anything can fail; CORS headers go on
     # problems too; bodies are compressed last, once they are final.
+    metrics = Metrics()
     middlewares: list[Middleware] = [
         request_id_middleware,
+        metrics.middleware(),
         cors_middleware(settings.cors),
         compression_middleware,
         problem_middleware,
@@ -83,6 +102,7 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
 
     app.on_cleanup.append(close_runtime)
     app.router.add_get("/healthz", _healthz)
+    add_ops(app, runtime, metrics, _provisional_ops_authorize)
     add_docs(app, build_openapi(settings, title=settings.api.title, version=settings.api.version))
     idempotency = (
         Idempotency(runtime.idempotency, ttl_s=settings.api.idempotency_ttl)

@@ -7,7 +7,8 @@ adapters' error classes wired into resilience's injected predicates. ``close`` r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,8 +76,23 @@ class PolicyCaller:
         runtime = self.runtime
         adapter = runtime.backends.adapters[backend]
         deadline = runtime.deadline(backend, timeout)
+
+        async def attempt(remaining: float | None) -> Any:
+            started = time.perf_counter()
+            outcome = "success"
+            try:
+                return await adapter.call(operation, params, timeout=remaining)
+            except AdapterError as exc:
+                outcome = "refused" if not exc.backend_failure else type(exc).__name__
+                raise
+            except BaseException as exc:
+                outcome = type(exc).__name__
+                raise
+            finally:
+                runtime.observe(backend, operation, outcome, time.perf_counter() - started)
+
         return await runtime.policies[backend].call(
-            lambda remaining: adapter.call(operation, params, timeout=remaining),
+            attempt,
             operation=operation,
             deadline=deadline,
             idempotent=idempotent,
@@ -95,6 +111,8 @@ class Runtime:
     cache: ResponseCache | None = None
     idempotency: IdempotencyStore | None = None
     outbox: Outbox | None = None
+    #: called after every backend attempt: (backend, operation, outcome, seconds)
+    observers: list[Callable[[str, str, str, float], None]] = field(default_factory=list)
 
     @classmethod
     async def open(
@@ -134,6 +152,13 @@ class Runtime:
             runtime.idempotency = IdempotencyStore(store, clock=clock)
             runtime.outbox = Outbox(store, clock=clock)
         return runtime
+
+    def observe(self, backend: str, operation: str, outcome: str, seconds: float) -> None:
+        for observer in self.observers:
+            try:
+                observer(backend, operation, outcome, seconds)
+            except Exception:
+                log.exception("backend call observer failed")
 
     def caller(self) -> PolicyCaller:
         return PolicyCaller(self)

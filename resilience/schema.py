@@ -147,3 +147,17 @@ outbox_entries = Table(
     Index("veneer_outbox_due", "status", "next_attempt_at"),
     Index("veneer_outbox_resource", "resource", "seq"),
 )
+
+audit_log = Table(
+    "veneer_audit",
+    metadata,
+    Column("seq", _Serial, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("before", JsonText),
+    Column("after", JsonText),
+    Index("veneer_audit_target", "target", "seq"),
+)

@@ -1,0 +1,159 @@
+"""The operators' HTTP API: see and steer breakers, replay or discard dead-lettered writes.
+
+Reading may be opened by configuration; every change needs the ops admin credential and is
+audited (who, when, why, before and after) in the store and the log.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from facade.problems import Problem
+from facade.runtime import Runtime
+from resilience import BreakerSnapshot, OutboxEntry
+from resilience.audit import AuditLog
+from resilience.outbox_entry import EntryNotFound, InvalidTransition
+
+__all__ = ["Authorize", "add_ops_routes", "snapshot_json"]
+
+#: ``authorize(request, write)`` returns the actor's name or raises a 401/403 Problem.
+Authorize = Callable[[web.Request, bool], Awaitable[str]]
+_FORCE_TARGETS = ("forced_open", "forced_closed", "disabled", "auto")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def snapshot_json(snapshot: BreakerSnapshot) -> dict[str, Any]:
+    return {field.name: _plain(getattr(snapshot, field.name)) for field in dataclasses.fields(snapshot)}
+
+
+def entry_json(entry: OutboxEntry) -> dict[str, Any]:
+    wrapped = entry.params if isinstance(entry.params, dict) else {}
+    return {
+        "id": entry.id,
+        "status": entry.status,
+        "backend": entry.backend,
+        "operation": entry.operation,
+        "route": wrapped.get("route"),
+        "resource": entry.resource,
+        "attempts": entry.attempts,
+        "max_attempts": entry.max_attempts,
+        "last_error": (entry.last_error or "")[:300] or None,
+        "request_id": entry.request_id,
+        "created_at": _plain(entry.created_at),
+        "updated_at": _plain(entry.updated_at),
+        "next_attempt_at": _plain(entry.next_attempt_at),
+    }
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(data), content_type="application/json",
+                        headers={"Cache-Control": "no-store"})
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = orjson.loads(await request.read() or b"{}")
+    except orjson.JSONDecodeError as exc:
+        raise Problem(400, "invalid_json", "Invalid JSON", str(exc)) from exc
+    if not isinstance(body, dict):
+        raise Problem(400, "validation_failed", "Invalid request", "Send a JSON object.")
+    return body
+
+
+def add_ops_routes(app: web.Application, runtime: Runtime, audit: AuditLog | None, authorize: Authorize) -> None:
+    def breaker_or_404(name: str) -> Any:
+        breaker = runtime.breakers.find(name)
+        if breaker is None:
+            raise Problem(404, "not_found", "Not found", f"No breaker named {name!r}.")
+        return breaker
+
+    async def list_breakers(request: web.Request) -> web.Response:
+        await authorize(request, False)
+        return _json({"breakers": [snapshot_json(b.snapshot()) for b in runtime.breakers.all()]})
+
+    async def show_breaker(request: web.Request) -> web.Response:
+        await authorize(request, False)
+        name = request.match_info["name"]
+        snapshot = snapshot_json(breaker_or_404(name).snapshot())
+        history = [e.as_dict() for e in await audit.recent(target=f"breaker:{name}", limit=20)] if audit else []
+        return _json({**snapshot, "audit": history})
+
+    async def force_breaker(request: web.Request) -> web.Response:
+        actor = await authorize(request, True)
+        breaker = breaker_or_404(request.match_info["name"])
+        body = await _body(request)
+        state, ttl, reason = body.get("state"), body.get("ttl_s"), body.get("reason", "")
+        errors = []
+        if state not in _FORCE_TARGETS:
+            errors.append({"field": "body.state", "message": f"one of: {', '.join(_FORCE_TARGETS)}"})
+        if ttl is not None and (not isinstance(ttl, int | float) or isinstance(ttl, bool) or ttl <= 0):
+            errors.append({"field": "body.ttl_s", "message": "a positive number of seconds"})
+        if not isinstance(reason, str) or len(reason) > 500:
+            errors.append({"field": "body.reason", "message": "text of at most 500 characters"})
+        if errors:
+            raise Problem(400, "validation_failed", "Invalid request", "See errors.", extra={"errors": errors})
+        before = snapshot_json(breaker.snapshot())
+        after = snapshot_json(breaker.force(state, ttl_s=ttl, reason=reason, actor=actor))
+        if audit is not None:
+            await audit.record(actor=actor, action=f"breaker.{state}", target=f"breaker:{breaker.name}",
+                               reason=reason, before=before["state"], after=after["state"])
+        return _json(after)
+
+    async def list_outbox(request: web.Request) -> web.Response:
+        await authorize(request, False)
+        outbox = _outbox()
+        status = request.query.get("status")
+        entries = await outbox.list(status=status, limit=min(int(request.query.get("limit", "100") or 100), 500))
+        return _json({"counts": await outbox.counts(), "entries": [entry_json(e) for e in entries]})
+
+    def _outbox() -> Any:
+        if runtime.outbox is None:
+            raise Problem(404, "not_found", "Not found", "This gateway runs without a store.")
+        return runtime.outbox
+
+    def outbox_action(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def act(request: web.Request) -> web.Response:
+            actor = await authorize(request, True)
+            entry_id = request.match_info["id"]
+            reason = (await _body(request)).get("reason", "")
+            try:
+                before = await _outbox().get(entry_id)
+                entry = await getattr(_outbox(), action)(entry_id)
+            except EntryNotFound as exc:
+                raise Problem(404, "not_found", "Not found", "No such outbox entry.") from exc
+            except InvalidTransition as exc:
+                raise Problem(409, "conflict", "Conflict", str(exc)) from exc
+            if audit is not None:
+                await audit.record(actor=actor, action=f"outbox.{action}", target=f"outbox:{entry_id}",
+                                   reason=str(reason)[:500], before=before.status if before else None,
+                                   after=entry.status)
+            return _json(entry_json(entry))
+
+        return act
+
+    async def list_audit(request: web.Request) -> web.Response:
+        await authorize(request, False)
+        entries = await audit.recent(limit=100) if audit else []
+        return _json({"audit": [e.as_dict() for e in entries]})
+
+    app.router.add_get("/ops/breakers", list_breakers)
+    app.router.add_get("/ops/breakers/{name}", show_breaker)
+    app.router.add_post("/ops/breakers/{name}", force_breaker)
+    app.router.add_get("/ops/outbox", list_outbox)
+    app.router.add_post("/ops/outbox/{id}/replay", outbox_action("replay"))
+    app.router.add_post("/ops/outbox/{id}/discard", outbox_action("discard"))
+    app.router.add_get("/ops/audit", list_audit)
