@@ -12,12 +12,16 @@ from facade.settings.model import (
     Settings,
     Store,
 )
+from facade.settings.security_model import ApiKeyClient, ApiKeys, Auth, Jwt, Ops, RateLimits
 from facade.settings.route_model import FanOut, Include, OutboxPolicy, Pagination, Param, Route
 from facade.settings.schema import settings_json_schema
 from facade.settings.secret import Secret
 
 __all__ = [
     "Api",
+    "ApiKeyClient",
+    "ApiKeys",
+    "Auth",
     "Backend",
     "ConfigError",
     "ConfigIssue",
@@ -25,11 +29,14 @@ __all__ = [
     "Credentials",
     "FanOut",
     "Include",
+    "Jwt",
     "Listener",
     "Logging",
+    "Ops",
     "OutboxPolicy",
     "Pagination",
     "Param",
+    "RateLimits",
     "Route",
     "Secret",
     "Settings",

@@ -3,6 +3,8 @@
 The dataclasses are the schema: their type hints say what a value must be, and each field's
 ``metadata`` may add ``help`` (a one-line description), bounds (``ge``, ``gt``, ``le``, ``lt``)
 and ``unit="seconds"`` (which also accepts ``"250ms"``, ``"2s"``, ``"5m"``, ``"1h"``). A
+:class:`Secret` is a ``${VAR}`` reference or ``{file: path}`` (a file such as a Kubernetes or
+Docker secret, relative to the configuration file), never a literal. A
 ``__post_init__`` that raises ``ValueError`` reports its message at the object's path. The same
 hints generate the JSON Schema (``facade.settings.schema``), so the two cannot drift apart.
 """
@@ -15,6 +17,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from facade.settings.issues import ConfigIssue, Path_, did_you_mean
@@ -38,8 +41,11 @@ def parse_seconds(text: str) -> float | None:
 class Binder:
     """Bind one document; ``issues`` holds everything found wrong."""
 
-    def __init__(self, locate: Callable[[Path_], tuple[int, int] | None]) -> None:
+    def __init__(
+        self, locate: Callable[[Path_], tuple[int, int] | None], base_dir: Path | None = None
+    ) -> None:
         self._locate = locate
+        self._base_dir = base_dir
         self.issues: list[ConfigIssue] = []
 
     def issue(self, path: Path_, message: str, **kw: Any) -> Any:
@@ -128,7 +134,7 @@ class Binder:
             return self.issue(path, "wrong type", value=data, expected=expected)
         # Try the scalar alternatives quietly; report against the last one if none fits.
         for member in shaped[:-1]:
-            trial = Binder(self._locate)
+            trial = Binder(self._locate, self._base_dir)
             result = trial.bind(data, member, path, meta)
             if result is not INVALID and not trial.issues:
                 return result
@@ -168,8 +174,15 @@ class Binder:
         )
 
     def _secret(self, data: Any, path: Path_) -> Any:
+        if isinstance(data, dict) and set(data) == {"file"} and isinstance(data["file"], str):
+            return self._secret_file(data["file"], path)
         if not isinstance(data, str):
-            return self.issue(path, "wrong type", value="<hidden>", expected="a ${VAR} reference")
+            return self.issue(
+                path,
+                "wrong type",
+                value="<hidden>",
+                expected="a ${VAR} reference or {file: path}",
+            )
         if not isinstance(data, EnvStr):
             return self.issue(
                 path,
@@ -177,6 +190,22 @@ class Binder:
                 expected="an environment reference such as ${ERP_PASSWORD}",
             )
         return Secret(str(data))
+
+    def _secret_file(self, name: str, path: Path_) -> Any:
+        """A secret read from a file (trailing newline dropped); the file's text is never shown."""
+        file = Path(name)
+        if not file.is_absolute():
+            file = (self._base_dir or Path.cwd()) / file
+        try:
+            text = file.read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            return self.issue(
+                (*path, "file"), f"cannot read the secret file: {reason}", value=str(file)
+            )
+        if not text:
+            return self.issue((*path, "file"), "the secret file is empty", value=str(file))
+        return Secret(text)
 
     def _scalar(self, data: Any, hint: Any, path: Path_, meta: Mapping[str, Any]) -> Any:
         value = _coerce(data, hint, meta)

@@ -42,7 +42,7 @@ def load_settings(
     doc = read_source(path, environ)
     if doc.issues and doc.data is None:
         raise ConfigError(path, doc.issues)
-    binder = Binder(doc.position)
+    binder = Binder(doc.position, path.resolve().parent)
     settings = binder.bind_dataclass(doc.data, Settings, ())
     cross = cross_check(doc.data, kinds or known_kinds())
     issues = [

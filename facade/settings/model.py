@@ -14,6 +14,7 @@ from typing import Any, Literal
 from facade.settings.issues import ConfigIssue
 from facade.settings.route_model import OutboxPolicy, Route
 from facade.settings.secret import Secret
+from facade.settings.security_model import Auth, Ops, RateLimits
 from resilience.breaker import BreakerConfig
 from resilience.bulkhead import BulkheadConfig
 from resilience.cache import CachePolicy
@@ -24,12 +25,15 @@ __all__ = [
     "BUILTIN_KINDS",
     "HTTP_METHODS",
     "Api",
+    "Auth",
     "Backend",
     "Cors",
     "Credentials",
     "Listener",
     "Logging",
+    "Ops",
     "OutboxPolicy",
+    "RateLimits",
     "Route",
     "Settings",
     "Store",
@@ -136,6 +140,14 @@ class Api:
         default=1024 * 1024,
         metadata={"ge": 1024, "le": 64 * 1024 * 1024, "help": "largest request body, bytes"},
     )
+    max_string_length: int = field(
+        default=64 * 1024,
+        metadata={
+            "ge": 16,
+            "le": 64 * 1024 * 1024,
+            "help": "longest string (value or key) in a JSON body, characters; checked before the schema",
+        },
+    )
     idempotency_ttl: float = field(
         default=86400.0,
         metadata={"unit": "seconds", "gt": 0, "help": "how long an Idempotency-Key is remembered"},
@@ -194,6 +206,11 @@ class Settings:
     )
     api: Api = field(default_factory=Api, metadata={"help": "the API as a whole"})
     cors: Cors = field(default_factory=Cors, metadata={"help": "browser cross-origin access"})
+    auth: Auth = field(default_factory=Auth, metadata={"help": "how callers prove who they are"})
+    rate_limit: RateLimits = field(
+        default_factory=RateLimits, metadata={"help": "requests per caller and route"}
+    )
+    ops: Ops = field(default_factory=Ops, metadata={"help": "credentials of the ops endpoints"})
     routes: Mapping[str, Route] = field(
         default_factory=dict, metadata={"help": 'REST routes, keyed "METHOD /api/v1/path"'}
     )

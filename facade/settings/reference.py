@@ -26,7 +26,8 @@ hand. The JSON Schema for editors comes from the same classes: `veneer config-sc
 Conventions:
 - Durations are seconds, written as numbers or with a unit: `250ms`, `2s`, `5m`, `1h`.
 - Any value may be a `${VAR}` or `${VAR:-default}` reference to the environment; secrets
-  (`password`, `api_key`) must be.
+  (`password`, `api_key`, `auth.jwt.secret`, `ops.*_token`) must be, or `{file: path}` naming
+  a file that holds the secret (a Docker or Kubernetes secret).
 - Relative paths are relative to the configuration file.
 - `veneer check-config FILE` reports every problem with its file, line, dotted path, the bad
   value and what was expected.
@@ -85,7 +86,7 @@ def _type_name(hint: Any, meta: Mapping[str, Any]) -> str:
     if hint is float and meta.get("unit") == "seconds":
         return "duration"
     if hint is Secret:
-        return "secret (`${VAR}`)"
+        return "secret (`${VAR}` or `{file: path}`)"
     if origin is typing.Literal:
         return " \\| ".join(f"`{a}`" for a in typing.get_args(hint))
     if origin in (typing.Union, types.UnionType):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from resilience.cache import CachePolicy
+from resilience.ratelimit import RateLimitPolicy
 
 __all__ = ["FanOut", "Include", "OutboxPolicy", "Pagination", "Param", "Route"]
 
@@ -182,3 +183,20 @@ class Route:
     outbox: OutboxPolicy | None = field(
         default=None, metadata={"help": "queue writes while the backend is down"}
     )
+    public: bool = field(
+        default=False, metadata={"help": "callable without credentials (every route needs one otherwise)"}
+    )
+    scopes: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "scopes a caller needs, all of them (default: <first path segment>:read for GET, :write otherwise)",
+            "pattern": r"[A-Za-z0-9_.:/*-]{1,64}",
+        },
+    )
+    rate_limit: RateLimitPolicy | None = field(
+        default=None, metadata={"help": "this route's own rate limit (default: rate_limit)"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.public and self.scopes:
+            raise ValueError("a public route needs no scopes: drop `scopes` or `public`")

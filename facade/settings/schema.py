@@ -61,8 +61,16 @@ def _schema_for(hint: Any, meta: Mapping[str, Any], defs: dict[str, Any]) -> dic
         return {"enum": [m.value for m in hint]}
     if hint is Secret:
         return {
-            **_ENV_REFERENCE,
-            "description": "a ${VAR} reference; secrets never live in the file",
+            "anyOf": [
+                _ENV_REFERENCE,
+                {
+                    "type": "object",
+                    "properties": {"file": {"type": "string"}},
+                    "required": ["file"],
+                    "additionalProperties": False,
+                },
+            ],
+            "description": "a ${VAR} reference or {file: path}; secrets never live in the file",
         }
     if hint is type(None):
         return {"type": "null"}
