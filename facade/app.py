@@ -11,17 +11,18 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from facade.metrics import Metrics
 from facade.middlewares import (
     compression_middleware,
     cors_middleware,
     problem_middleware,
     request_id_middleware,
 )
-from facade.metrics import Metrics
+from facade.middlewares.access_log import access_log_middleware, record_backend_call
 from facade.openapi import build_openapi
+from facade.openapi.serve import add_docs
 from facade.ops import add_ops
 from facade.problems import Problem
-from facade.openapi.serve import add_docs
 from facade.routes import add_routes, cursor_secret
 from facade.routes.caching import RouteCache
 from facade.routes.handler import HandlerContext
@@ -50,8 +51,13 @@ async def _provisional_ops_authorize(request: web.Request, write: bool) -> str:
     expected = os.environ.get("VENEER_OPS_TOKEN", "")
     offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not expected or not hmac.compare_digest(offered.encode(), expected.encode()):
-        raise Problem(401, "unauthenticated", "Unauthenticated", "Send the ops admin token as a bearer token.",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401,
+            "unauthenticated",
+            "Unauthenticated",
+            "Send the ops admin token as a bearer token.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return "admin"
 
 
@@ -88,6 +94,7 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     metrics = Metrics()
     middlewares: list[Middleware] = [
         request_id_middleware,
+        access_log_middleware,
         metrics.middleware(),
         cors_middleware(settings.cors),
         compression_middleware,
@@ -103,6 +110,7 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     app.on_cleanup.append(close_runtime)
     app.router.add_get("/healthz", _healthz)
     add_ops(app, runtime, metrics, _provisional_ops_authorize)
+    runtime.observers.append(record_backend_call)
     add_docs(app, build_openapi(settings, title=settings.api.title, version=settings.api.version))
     idempotency = (
         Idempotency(runtime.idempotency, ttl_s=settings.api.idempotency_ttl)
