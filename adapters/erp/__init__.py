@@ -1,6 +1,7 @@
 """ERP adapters: SOAP backends described by WSDL (Dynamics NAV page services and the like).
 
 ``soap`` loads WSDLs offline with zeep under hardened settings, builds envelopes and reads replies
+with codecs compiled from the WSDL (:mod:`adapters.erp.compiled`) or, where they do not reach,
 with zeep, and sends them over one pooled aiohttp client.
 """
 

@@ -3,7 +3,8 @@
 ``start`` loads every WSDL from local files in a thread (zeep blocks), with imports served only
 from the allowlist, and prepares each operation; it never contacts the backend, so the gateway
 boots while a backend is down (a WSDL given as a URL is the one exception: fetched once, here).
-``call`` builds the envelope with zeep, posts it, and reads the reply back into plain data.
+``call`` builds the envelope (with the operation's compiled codec, else zeep), posts it, and reads
+the reply back into plain data the same way.
 """
 
 from __future__ import annotations

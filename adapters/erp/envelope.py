@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import structlog
 from lxml import etree
 
 from adapters.erp.compiled import Deviation
@@ -27,6 +28,7 @@ from adapters.http import HttpReply
 
 __all__ = ["HostileReply", "NotSoapReply", "UnknownParameter", "build_request", "parse_reply"]
 
+log = structlog.get_logger("veneer.soap")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _ENVELOPES = {
     "http://schemas.xmlsoap.org/soap/envelope/": "1.1",
@@ -62,8 +64,10 @@ def build_request(op: SoapOperation, params: Mapping[str, Any]) -> tuple[bytes, 
     if op.encoder is not None:
         try:
             return op.encoder.encode(params)
-        except Deviation:
-            pass  # params off the compiled path: zeep builds this one
+        except Deviation as exc:  # params off the compiled path: zeep builds this one
+            log.debug(
+                "soap.codec.deviation", operation=op.name, direction="request", reason=str(exc)
+            )
     envelope, headers = op.binding._create(
         op.wsdl_name, (), dict(params), client=op.client, options={"address": op.address}
     )
@@ -140,7 +144,7 @@ def parse_reply(op: SoapOperation, reply: HttpReply) -> Any:
     if op.decoder is not None:
         try:
             return op.decoder.decode(body)
-        except Deviation:
-            pass  # a reply off the compiled path: zeep reads it, and decides what is wrong
+        except Deviation as exc:  # off the compiled path: zeep reads it, and decides what is wrong
+            log.debug("soap.codec.deviation", operation=op.name, direction="reply", reason=str(exc))
     value = operation.output._deserialize_body(body)["body"]
     return op.result.extract(value)

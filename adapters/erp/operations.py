@@ -136,9 +136,7 @@ def prepare_operations(
         params, accepted = _input_names(operation.input)
         result = result_shape(operation.output)
         compiled = (
-            compile_operation(
-                client, binding, operation, address=address, result=result, name=name
-            )
+            compile_operation(client, binding, operation, address=address, result=result, name=name)
             if codec == "compiled"
             else None
         )

@@ -40,21 +40,29 @@ class OperationCodec:
 def compile_operation(
     client: Any, binding: Any, operation: Any, *, address: str, result: ResultShape, name: str
 ) -> OperationCodec:
-    """Compile ``operation`` (a zeep binding operation) of ``binding``; never raises."""
+    """Compile ``operation`` (a zeep binding operation) of ``binding``; never raises: a schema
+    the compiler trips over (a bug, not a refusal) is logged as a warning and left to zeep."""
     encoder = decoder = None
     encoder_reason = decoder_reason = None
     try:
         encoder = _encoder(client, binding, operation, address)
-    except NotCompilable as exc:
-        encoder_reason = str(exc)
-        log.debug("soap.codec.zeep", operation=name, direction="request", reason=encoder_reason)
+    except Exception as exc:
+        encoder_reason = _refused(exc, name, "request")
     if not result.empty:  # nothing to decode otherwise
         try:
             decoder = ReplyDecoder(_part(operation, operation.output, "reply"), result)
-        except NotCompilable as exc:
-            decoder_reason = str(exc)
-            log.debug("soap.codec.zeep", operation=name, direction="reply", reason=decoder_reason)
+        except Exception as exc:
+            decoder_reason = _refused(exc, name, "reply")
     return OperationCodec(encoder, decoder, encoder_reason, decoder_reason)
+
+
+def _refused(exc: Exception, name: str, direction: str) -> str:
+    if isinstance(exc, NotCompilable):
+        log.debug("soap.codec.zeep", operation=name, direction=direction, reason=str(exc))
+        return str(exc)
+    reason = f"the compiler failed: {type(exc).__name__}: {exc}"
+    log.warning("soap.codec.zeep", operation=name, direction=direction, reason=reason)
+    return reason
 
 
 def _encoder(client: Any, binding: Any, operation: Any, address: str) -> RequestEncoder:

@@ -57,7 +57,7 @@ class RequestEncoder:
         self._http_headers = dict(http_headers)
         self._client = client
         self._operation = operation
-        self._options = {"address": address}
+        self._address = address
 
     def encode(self, params: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
         """The request for ``params``; zeep's exceptions for invalid ones; Deviation to defer."""
@@ -74,7 +74,8 @@ class RequestEncoder:
 
     def _finish(self, envelope: Any, headers: dict[str, str]) -> tuple[Any, dict[str, str]]:
         """zeep's steps after the body (``SoapBinding._create``), on our tree."""
-        client, operation, options = self._client, self._operation, self._options
+        client, operation = self._client, self._operation
+        options = {"address": self._address}  # a fresh dict, as zeep's callers pass
         if operation.abstract.wsa_action:
             envelope, headers = wsa.WsAddressingPlugin().egress(
                 envelope, headers, operation, options
@@ -114,14 +115,13 @@ def _render_field(parent: Any, field: Field, value: Any, path: list[str]) -> Non
         count = len(value)
         if count < field.min_occurs:
             raise ValidationError(
-                "Expected at least %d items (minOccurs check) %d items found."
-                % (field.min_occurs, count),
+                f"Expected at least {field.min_occurs} items (minOccurs check) "
+                f"{count} items found.",
                 path=path,
             )
         if field.max_occurs != UNBOUNDED and count > field.max_occurs:
             raise ValidationError(
-                "Expected at most %d items (maxOccurs check) %d items found."
-                % (field.max_occurs, count),
+                f"Expected at most {field.max_occurs} items (maxOccurs check) {count} items found.",
                 path=path,
             )
         for item in value:

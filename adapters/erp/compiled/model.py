@@ -48,14 +48,12 @@ class Field:
     absent: Any  # zeep's value for a missing optional or required single element
     simple: SimpleCodec | None = None
     struct: Struct | None = None
+    optional: bool = field(init=False)
+    repeats: bool = field(init=False)
 
-    @property
-    def optional(self) -> bool:
-        return self.min_occurs == 0
-
-    @property
-    def repeats(self) -> bool:
-        return self.max_occurs != 1
+    def __post_init__(self) -> None:  # plain attributes: the codecs read them per element
+        self.optional = self.min_occurs == 0
+        self.repeats = self.max_occurs != 1
 
     def default(self) -> Any:
         """The value zeep fills in when the element is not there (a fresh list for repeats)."""

@@ -39,7 +39,8 @@ class SimpleCodec:
     """How one simple type becomes element text and back."""
 
     to_text: Callable[[Any], Any]  # what zeep puts in ``node.text`` (str, or bytes for base64)
-    from_text: Callable[[str], Any]  # ``pythonvalue``: raises where zeep's raises
+    #: zeep's ``pythonvalue`` (raising where it raises); None for string types: the text as is
+    from_text: Callable[[str], Any] | None
     name: str
 
 
@@ -74,11 +75,11 @@ def _to_text(type_: AnySimpleType) -> Callable[[Any], Any]:
     return xmlvalue
 
 
-def _from_text(type_: AnySimpleType) -> Callable[[str], Any]:
+def _from_text(type_: AnySimpleType) -> Callable[[str], Any] | None:
     pythonvalue: Callable[[str], Any] = type_.pythonvalue
     method = type(type_).pythonvalue
     if method is xsd_builtins.String.pythonvalue:
-        return _identity
+        return None  # zeep's returns the text as it is
     if method in (xsd_builtins.Integer.pythonvalue, xsd_builtins.Long.pythonvalue):
         return int  # zeep's is int(value) too
     if method is xsd_builtins.Decimal.pythonvalue:
@@ -93,10 +94,6 @@ def _from_text(type_: AnySimpleType) -> Callable[[str], Any]:
 
         return boolean
     return pythonvalue
-
-
-def _identity(text: str) -> str:
-    return text
 
 
 def _date(text: str) -> dt.date:
