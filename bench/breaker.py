@@ -9,36 +9,35 @@ sent: an open breaker answers them without calling the ERP. The verdict uses tha
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections import Counter
 
 from bench.control import SandboxControl
+from bench.cpu import CpuWindow
+from bench.credentials import get
 from bench.drivers import LoadDriver
 from bench.results import ScenarioResult
 
 __all__ = ["PROBES", "run_breaker"]
 
 PROBES = 20
+OPEN_STATUS = "503"  # what a breaker-open answer is (docs/errors.md: backend_unavailable)
 
 
 def _status(url: str) -> str:
     try:
-        with urllib.request.urlopen(url, timeout=10) as reply:
-            return str(reply.status)
-    except urllib.error.HTTPError as exc:
-        return str(exc.code)
+        return str(get(url)[0])
     except OSError as exc:
         return type(exc).__name__
 
 
 def probe_open(url: str, control: SandboxControl) -> tuple[bool, dict[str, object]]:
-    """Whether the gateway answers without calling the (now listening, failing) ERP."""
+    """Whether the gateway answers 503 without calling the (now listening, failing) ERP."""
     control.set_fault("erp", "error_rate:1")
     before = control.requests()["erp"]
     statuses = dict(Counter(_status(url) for _ in range(PROBES)))
     calls = control.requests()["erp"] - before
-    return calls == 0, {"probe_gets": PROBES, "probe_erp_calls": calls, "probe_statuses": statuses}
+    opened = calls == 0 and set(statuses) == {OPEN_STATUS}
+    return opened, {"probe_gets": PROBES, "probe_erp_calls": calls, "probe_statuses": statuses}
 
 
 def run_breaker(
@@ -46,6 +45,7 @@ def run_breaker(
     url: str,
     control: SandboxControl,
     driver: LoadDriver,
+    window: CpuWindow,
     *,
     prime_s: float,
     duration: float,
@@ -55,20 +55,22 @@ def run_breaker(
     try:
         primed = driver.measure(url, prime_s)  # far more failures than any breaker threshold
         before = control.requests()
-        scenario.load = driver.measure(url, duration)
+        with window:
+            scenario.load = driver.measure(url, duration)
         after = control.requests()
         opened, evidence = probe_open(url, control)
     finally:
         control.set_fault("erp", "reset")
     scenario.backend_calls = {name: after[name] - before[name] for name in after}
+    scenario.foreign_cpu_cores = window.foreign_cores
     scenario.evidence = {"breaker_opened": opened, "priming_requests": primed.requests, **evidence}
-    calls = evidence["probe_erp_calls"]
+    calls, statuses = evidence["probe_erp_calls"], evidence["probe_statuses"]
     if opened:
         scenario.note = f"breaker open: the ERP, listening again, got 0 of {PROBES} probe GETs"
     else:
         scenario.note = (
-            f"no breaker opened: after {primed.requests:,} priming requests and the measured run, "
-            f"the ERP (listening again) still got {calls} calls for {PROBES} probe GETs; the "
-            "answers measured are the plain failure path (connection refused → 503)"
+            f"no breaker-open answers seen: after {primed.requests:,} priming requests and the "
+            f"measured run, {PROBES} probe GETs answered {statuses} and the ERP (listening "
+            f"again) got {calls} calls; the answers measured are not breaker-open answers"
         )
     return scenario

@@ -15,7 +15,8 @@ from collections import Counter
 import aiohttp
 
 from bench.control import SandboxControl
-from bench.results import ColdGets
+from bench.credentials import client_headers
+from bench.results import FAILED, ColdGets
 
 __all__ = ["run_cold_gets"]
 
@@ -23,7 +24,9 @@ __all__ = ["run_cold_gets"]
 async def _burst(base: str, path: str, concurrency: int) -> tuple[Counter[str], float]:
     timeout = aiohttp.ClientTimeout(total=30, ceil_threshold=math.inf)
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=timeout, headers=client_headers()
+    ) as session:
         start = asyncio.Event()
 
         async def get(url: str, wait: bool) -> str:
@@ -52,10 +55,13 @@ def run_cold_gets(
     before = control.requests()[system]
     statuses, elapsed = asyncio.run(_burst(base, path, concurrency))
     calls = control.requests()[system] - before
-    return ColdGets(
+    cold = ColdGets(
         concurrency=concurrency,
         backend_calls=calls,
         statuses=dict(statuses),
         elapsed_s=round(elapsed, 4),
         url=base + path,
     )
+    if set(statuses) != {"200"}:  # a burst of 401s or 429s costs no backend call either
+        cold.status, cold.note = FAILED, f"not every GET answered 200: {dict(statuses)}"
+    return cold

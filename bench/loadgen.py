@@ -14,7 +14,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -35,6 +35,7 @@ class LoadResult:
     p99_ms: float
     errors: int = 0  # connect/read/write errors and timeouts: no answer at all
     non_2xx: int = 0  # answers whose status was not 2xx/3xx
+    marked: int = 0  # answers whose body held the run's marker (partial aggregated answers)
 
     @property
     def rps(self) -> float:
@@ -45,7 +46,7 @@ class LoadResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LoadResult:
-        fields = ("requests", "duration_s", "p50_ms", "p99_ms", "errors", "non_2xx")
+        fields = ("requests", "duration_s", "p50_ms", "p99_ms", "errors", "non_2xx", "marked")
         return cls(**{name: data[name] for name in fields if name in data})
 
 
@@ -63,24 +64,36 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
 
 
 async def run_load(
-    url: str, *, connections: int, duration: float, timeout: float = 5.0
+    url: str,
+    *,
+    connections: int,
+    duration: float,
+    timeout: float = 5.0,
+    marker: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> LoadResult:
-    """GET ``url`` over ``connections`` concurrent keep-alive connections for ``duration`` s."""
+    """GET ``url`` over ``connections`` concurrent keep-alive connections for ``duration`` s.
+
+    With a ``marker``, answers whose body contains it are counted (``marked``).
+    """
     loop = asyncio.get_running_loop()
     latencies: list[float] = []
-    counts = {"errors": 0, "non_2xx": 0}
+    counts = {"errors": 0, "non_2xx": 0, "marked": 0}
+    needle = marker.encode()
     deadline = loop.time() + duration
     client_timeout = aiohttp.ClientTimeout(total=timeout, ceil_threshold=math.inf)
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
 
-    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=client_timeout, headers=headers
+    ) as session:
 
         async def one_connection() -> None:
             while loop.time() < deadline:
                 started = time.perf_counter()
                 try:
                     async with session.get(url) as reply:
-                        await reply.read()
+                        body = await reply.read()
                         status = reply.status
                 except (aiohttp.ClientError, TimeoutError):
                     counts["errors"] += 1
@@ -88,6 +101,8 @@ async def run_load(
                 latencies.append(time.perf_counter() - started)
                 if not 200 <= status < 400:
                     counts["non_2xx"] += 1
+                if needle and needle in body:
+                    counts["marked"] += 1
 
         started = time.perf_counter()
         await asyncio.gather(*(one_connection() for _ in range(connections)))
@@ -101,6 +116,7 @@ async def run_load(
         p99_ms=percentile(latencies, 99) * 1000,
         errors=counts["errors"],
         non_2xx=counts["non_2xx"],
+        marked=counts["marked"],
     )
 
 
@@ -110,10 +126,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-c", "--connections", type=int, default=64)
     parser.add_argument("-d", "--duration", type=float, default=10.0, help="seconds")
     parser.add_argument("--timeout", type=float, default=5.0, help="per request, seconds")
+    parser.add_argument("--marker", default="", help="count answers whose body contains this")
+    parser.add_argument(
+        "--header", action="append", default=[], help="'Name: value' sent with every request"
+    )
     args = parser.parse_args(argv)
     result = asyncio.run(
         run_load(
-            args.url, connections=args.connections, duration=args.duration, timeout=args.timeout
+            args.url,
+            connections=args.connections,
+            duration=args.duration,
+            timeout=args.timeout,
+            marker=args.marker,
+            headers=dict(line.split(": ", 1) for line in args.header),
         )
     )
     print(RESULT_MARKER + json.dumps(result.to_json()), flush=True)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Child", "Children", "StartupError", "free_port", "peak_rss_kib"]
+__all__ = ["Child", "Children", "StartupError", "descendants", "free_port", "peak_rss_kib"]
 
 _PR_SET_PDEATHSIG = 1
 STOP_GRACE_S = 5.0
@@ -134,12 +134,13 @@ def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None
         os.killpg(process.pid, sig)  # start_new_session: the group id is the child's pid
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (gateway workers, say), depth first."""
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         with contextlib.suppress(OSError):
             for child in task.read_text().split():
-                found += [int(child), *_descendants(int(child))]
+                found += [int(child), *descendants(int(child))]
     return found
 
 
@@ -150,7 +151,7 @@ def peak_rss_kib(pid: int) -> int | None:
     process tree (gateway workers) it is the sum of each process's peak.
     """
     total, seen = 0, False
-    for member in (pid, *_descendants(pid)):
+    for member in (pid, *descendants(pid)):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):

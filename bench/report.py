@@ -7,15 +7,17 @@ is where people record what they profiled and changed, which a generated file wo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench.breaker import PROBES
 from bench.configs import BREAKER_OPEN_FOR
 from bench.results import RunResult, ScenarioResult
 from bench.scenarios import COLD_CONCURRENCY, COLD_ORDER, ORDER
 from bench.stack import GATEWAYS
-from bench.targets import CACHE_MISS_FRACTION, MAX_FAILURE_FRACTION, TIMES, Verdict
+from bench.targets import CACHE_MISS_FRACTION, MAX_FAILURE_FRACTION, NOISY_CORES, TIMES, Verdict
 
 __all__ = ["NOTES", "console_summary", "render_markdown"]
 
@@ -31,17 +33,24 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
 
 
 def _ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}{TIMES}"
+    """Two decimals, truncated: 1.495 must not print as a 1.50 that then reads "not met"."""
+    return "—" if value is None else f"{math.floor(value * 100 + 1e-9) / 100:.2f}{TIMES}"
+
+
+def _cores(cores: float | None) -> str:
+    if cores is None:
+        return "—"
+    return f"⚠ {cores:.2f}" if cores > NOISY_CORES else f"{cores:.2f}"
 
 
 def _scenario_row(scenario: ScenarioResult, bare_rps: float | None) -> list[str]:
     group = GROUPS.get(scenario.group, scenario.group)
     load = scenario.load
+    note = scenario.note if scenario.status == "ok" else f"{scenario.status}: {scenario.note}"
     if load is None:
-        return [group, scenario.label, "—", "—", "—", "—", "—", "—", "—", scenario.status]
+        return [group, scenario.label, *["—"] * 8, note]
     per_request = scenario.calls_per_request()
     failed = load.non_2xx + load.errors
-    note = scenario.note if scenario.status == "ok" else f"{scenario.status}: {scenario.note}"
     return [
         group,
         scenario.label,
@@ -52,6 +61,7 @@ def _scenario_row(scenario: ScenarioResult, bare_rps: float | None) -> list[str]
         f"{load.requests:,}",
         f"{failed:,}" if failed else "0",
         "—" if per_request is None else f"{per_request:.2f}",
+        _cores(scenario.foreign_cpu_cores),
         note,
     ]
 
@@ -81,6 +91,23 @@ def _header(run: RunResult) -> list[str]:
                 ["run time", f"{meta.get('elapsed_s', 0):.0f} s"],
             ],
         ),
+        *_quietness(run),
+    ]
+
+
+def _quietness(run: RunResult) -> list[str]:
+    """A warning when other processes competed for the CPU during measured windows."""
+    measured = [s for s in run.scenarios if s.foreign_cpu_cores is not None]
+    noisy = [s for s in measured if (s.foreign_cpu_cores or 0) > NOISY_CORES]
+    if not noisy:
+        return []
+    worst = max(s.foreign_cpu_cores or 0 for s in noisy)
+    return [
+        "",
+        f"> ⚠ The machine was not quiet: other processes used more than {NOISY_CORES} CPUs "
+        f"during {len(noisy)} of {len(measured)} measured windows (up to {worst:.2f} of "
+        f'{run.meta["nproc"]}; column "other CPU"). Ratios involving those rows are unreliable; '
+        "rerun on a quiet machine before committing numbers.",
     ]
 
 
@@ -102,7 +129,7 @@ def _measurements(run: RunResult) -> list[str]:
     bare_rps = bare.load.rps if bare and bare.measured and bare.load else None
     header = [
         "kind", "scenario", "req/s", f"{TIMES} bare", "p50 ms", "p99 ms", "requests", "failed",
-        "backend calls/req", "note",
+        "backend calls/req", "other CPU", "note",
     ]  # fmt: skip
     return [
         "",
@@ -124,9 +151,9 @@ def _cold_gets(run: RunResult) -> list[str]:
     )
     return [
         *lines,
-        f"`GET {cold.url}` ({cold.concurrency} at once, shipped config, key never requested "
+        f"`GET {urlsplit(cold.url).path}` ({cold.concurrency} at once, shipped config, key never requested "
         f"before): **{cold.backend_calls} ERP call(s)**; answers {statuses}; all answered in "
-        f"{cold.elapsed_s * 1000:.0f} ms.",
+        f"{cold.elapsed_s * 1000:.0f} ms." + (f" {cold.status}: {cold.note}" if cold.note else ""),
     ]
 
 
@@ -155,6 +182,16 @@ def _unavailable(run: RunResult) -> list[str]:
     return ["", "## Not measured in this run", "", *items]
 
 
+def _builtin_caveat(meta: dict[str, object]) -> list[str]:
+    if "bench.loadgen" not in str(meta.get("loadgen", "")):
+        return []
+    return [
+        "- wrk was not installed, so the built-in generator (one Python process) drove the load. "
+        "It saturates near the bare limit itself, so ratios against `bare` (the cached GET "
+        "target) measure the generator as much as the target: install wrk for those."
+    ]
+
+
 def _method(run: RunResult) -> list[str]:
     meta = run.meta
     return [
@@ -170,6 +207,7 @@ def _method(run: RunResult) -> list[str]:
         f"- Load: {meta['connections']} keep-alive connections send GETs back to back for "
         f"{meta['duration_s']:g} s per scenario. A single GET first checks the route answers 2xx "
         "(and warms the cached route). p50/p99 are the load generator's latency percentiles.",
+        *_builtin_caveat(meta),
         f"- The same request everywhere: order {ORDER} (five lines), customer 7, SKU 1000-GR. The "
         "bare peer answers the gateway's own JSON for that order, as pre-encoded bytes.",
         "- `cached` and the cold GETs run the shipped config/gateway.yaml untouched; every other "
@@ -178,6 +216,9 @@ def _method(run: RunResult) -> list[str]:
         "cannot half-open mid-measurement.",
         "- Backend calls per request: the sandbox control API's request counters (`GET /faults`) "
         "read before and after each measured window, all systems summed.",
+        "- Other CPU: the average number of CPUs kept busy during the measured window by "
+        "processes outside the benchmark (`/proc/stat` busy time minus the CPU time of the "
+        "benchmark's own processes, the load generator included).",
         f"- Breaker-open: the ERP is put `down`, {meta['breaker_prime_s']:g} s of the same load "
         "drives the breaker open, then the window is measured. Afterwards the ERP is brought "
         f"back in `error_rate:1` mode and {PROBES} probe GETs are sent: an open breaker lets none "
@@ -188,7 +229,7 @@ def _method(run: RunResult) -> list[str]:
         "- Targets: a ratio counts only when both sides had at most "
         f"{MAX_FAILURE_FRACTION:.0%} failed or non-2xx answers; the cached GET only when the "
         f"backend saw at most {CACHE_MISS_FRACTION} calls per request.",
-        "- Raw JSON, including every observation the notes quote: `bench/results/latest.json`.",
+        "- Raw numbers and the evidence behind every note: `bench/results/latest.json` (not committed).",
     ]
 
 

@@ -28,6 +28,7 @@ class ScenarioResult:
     backend_calls: dict[str, int] = field(default_factory=dict)  # per system, measured window
     note: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)  # scenario-specific observations
+    foreign_cpu_cores: float | None = None  # CPU used by other processes meanwhile (bench.cpu)
 
     @property
     def measured(self) -> bool:

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.configs import DEFAULT_CONFIG, write_uncached_config
 from bench.control import SandboxControl
-from bench.procs import Child, Children, StartupError, free_port
+from bench.credentials import RATE_LIMIT_ENV, get
+from bench.procs import Child, Children, StartupError, descendants, free_port
 from bench.scenarios import ORDER_PATH
 
 __all__ = ["GATEWAYS", "Stack", "missing_capabilities", "veneer_command"]
@@ -64,6 +64,10 @@ class Stack:
         self._urls: dict[str, str] = {}
         self._ports: SandboxPorts | None = None
         self._failed: dict[str, StartupError] = {}  # a service that failed once is not retried
+
+    def pids(self) -> list[int]:
+        """Every live process the stack started, workers included (for bench.cpu)."""
+        return [pid for c in self.started.values() for pid in (c.pid, *descendants(c.pid))]
 
     def url(self, service: str) -> str:
         if service not in self._urls:
@@ -150,6 +154,7 @@ class Stack:
             "VENEER_CRM_URL": f"http://127.0.0.1:{ports.crm}",
             "VENEER_WMS_URL": f"tcp://127.0.0.1:{ports.wms}",
             "VENEER_STORE_URL": f"sqlite:///{self._directory(service)}/veneer.db",
+            **RATE_LIMIT_ENV,
         }
         argv = [*veneer_command(), "serve", "--config", str(config), "--port", str(port)]
         child = self.children.start(service, argv + workers.get(service, []), env)
@@ -157,8 +162,11 @@ class Stack:
 
     def _bare_args(self) -> list[str]:
         """The bare peer answers the very JSON the gateway answers for the benchmarked order."""
-        with urllib.request.urlopen(self.url("gateway-cached") + ORDER_PATH, timeout=10) as reply:
-            body = reply.read()
+        status, body = get(self.url("gateway-cached") + ORDER_PATH)
+        if status != 200:
+            raise StartupError(
+                f"the gateway answered {status} for the bare peer's JSON: {body[:200]!r}"
+            )
         path = self.workdir / "order.json"
         path.write_bytes(body)
         return ["--body-file", str(path)]

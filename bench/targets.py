@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.results import RunResult, ScenarioResult
+from bench.results import OK, RunResult, ScenarioResult
 
-__all__ = ["MAX_FAILURE_FRACTION", "TIMES", "Verdict", "evaluate"]
+__all__ = ["MAX_FAILURE_FRACTION", "NOISY_CORES", "TIMES", "Verdict", "evaluate", "noisy"]
 
 MET, NOT_MET, UNAVAILABLE = "met", "not met", "unavailable"
 TIMES = "\N{MULTIPLICATION SIGN}"  # how a ratio is written: 0.80x with the proper sign
 MAX_FAILURE_FRACTION = 0.01  # above this, a throughput number measures errors, not the route
 BREAKER_P99_MS = 5.0
 CACHE_MISS_FRACTION = 0.5  # more backend calls per request than this: the cache did not serve
+NOISY_CORES = 0.25  # other processes using more CPU than this during a window: flagged
 
 Precondition = Callable[[ScenarioResult], str | None]  # None, or why the number is not valid
 
@@ -62,6 +63,20 @@ def _served_from_cache(scenario: ScenarioResult) -> str | None:
     return None
 
 
+def noisy(*scenarios: ScenarioResult) -> str:
+    """A warning naming the windows other processes competed for the CPU in ('' if none)."""
+    busy = [
+        f"{s.foreign_cpu_cores:.2f} CPUs during {s.name}"
+        for s in scenarios
+        if s.foreign_cpu_cores is not None and s.foreign_cpu_cores > NOISY_CORES
+    ]
+    return f"⚠ other processes used {', '.join(busy)}" if busy else ""
+
+
+def _joined(*notes: str) -> str:
+    return "; ".join(note for note in notes if note)
+
+
 def ratio_target(
     run: RunResult,
     text: str,
@@ -81,9 +96,8 @@ def ratio_target(
     measured = f"{top.load.rps:,.0f} / {bottom.load.rps:,.0f} req/s"
     checks = [check(top) for check in (_answered, *preconditions)] + [_answered(bottom)]
     problems = [problem for problem in checks if problem]
-    if problems:
-        return Verdict(text, threshold, measured, NOT_MET, ratio, "; ".join(problems))
-    return Verdict(text, threshold, measured, MET if ratio >= minimum else NOT_MET, ratio)
+    status = MET if ratio >= minimum and not problems else NOT_MET
+    return Verdict(text, threshold, measured, status, ratio, _joined(*problems, noisy(top, bottom)))
 
 
 def breaker_target(run: RunResult) -> Verdict:
@@ -94,16 +108,17 @@ def breaker_target(run: RunResult) -> Verdict:
         return Verdict(text, threshold, "—", UNAVAILABLE, note=missing)
     assert scenario is not None and scenario.load is not None
     measured = f"p99 {scenario.load.p99_ms:.2f} ms"
+    note = _joined(scenario.note, noisy(scenario))
     if not scenario.evidence.get("breaker_opened"):
-        return Verdict(text, threshold, measured, NOT_MET, note=scenario.note)
+        return Verdict(text, threshold, measured, NOT_MET, note=note)
     status = MET if scenario.load.p99_ms <= BREAKER_P99_MS else NOT_MET
-    return Verdict(text, threshold, measured, status, note=scenario.note)
+    return Verdict(text, threshold, measured, status, note=note)
 
 
 def single_flight_target(run: RunResult) -> Verdict:
     cold = run.cold_gets
     text, threshold = "100 concurrent identical cold GETs", "1 backend call"
-    if cold is None or cold.backend_calls is None:
+    if cold is None or cold.backend_calls is None or cold.status != OK:
         note = "not run" if cold is None else f"{cold.status}: {cold.note}"
         return Verdict(text, threshold, "—", UNAVAILABLE, note=note)
     calls = cold.backend_calls

@@ -33,7 +33,7 @@ def test_wrk_summary_converts_to_the_same_result_shape() -> None:
 
 
 async def test_run_load_drives_a_real_server_for_the_given_duration(aiohttp_server) -> None:  # type: ignore[no-untyped-def]
-    """Half a second of 8 connections: many requests, sane percentiles, non-2xx counted apart."""
+    """Half a second of 8 connections: many requests, sane percentiles; non-2xx, marked bodies counted."""
 
     async def ok(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -46,10 +46,13 @@ async def test_run_load_drives_a_real_server_for_the_given_duration(aiohttp_serv
     app.router.add_get("/broken", broken)
     server = await aiohttp_server(app)
 
-    good = await run_load(str(server.make_url("/ok")), connections=8, duration=0.5)
+    good = await run_load(
+        str(server.make_url("/ok")), connections=8, duration=0.5, marker='"ok": true'
+    )
     bad = await run_load(str(server.make_url("/broken")), connections=2, duration=0.2)
 
     assert good.requests > 50 and good.errors == 0 and good.non_2xx == 0
+    assert good.marked == good.requests and bad.marked == 0
     assert 0.45 <= good.duration_s < 1.5
     assert 0 < good.p50_ms <= good.p99_ms
     assert bad.requests > 0 and bad.non_2xx == bad.requests

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.loadgen import LoadResult
-from bench.report import render_markdown
+from bench.report import console_summary, render_markdown
 from bench.results import ColdGets, RunResult, ScenarioResult
 from bench.targets import TIMES, evaluate, ratio_target
 
@@ -94,11 +94,13 @@ def test_breaker_latency_counts_only_when_the_breaker_was_seen_open() -> None:
 
 
 def test_cold_gets_meet_the_target_only_with_exactly_one_backend_call() -> None:
-    """One call for 100 identical cold GETs is the target; more is not met; none run, unavailable."""
+    """One call for 100 cold GETs meets it, more does not; a burst refused (401) proves nothing."""
     name = "100 concurrent identical cold GETs"
     assert by_target(run_of(cold=ColdGets(100, backend_calls=1)))[name][0] == "met"
     assert by_target(run_of(cold=ColdGets(100, backend_calls=23)))[name][0] == "not met"
     assert by_target(run_of())[name][0] == "unavailable"
+    refused = ColdGets(100, status="failed", backend_calls=0, statuses={"401": 100})
+    assert by_target(run_of(cold=refused))[name][0] == "unavailable"
 
 
 def test_the_report_prints_the_run_and_survives_a_json_round_trip() -> None:
@@ -131,3 +133,10 @@ def test_a_ratio_measured_next_to_a_busy_neighbour_is_flagged_not_hidden() -> No
     assert verdict.status == "met"
     assert "0.90 CPUs during b" in verdict.note and "during a" not in verdict.note
     assert "The machine was not quiet" in render_markdown(run, [verdict])
+
+
+def test_a_ratio_just_under_its_threshold_never_prints_as_the_threshold() -> None:
+    """1.495 against ≥ 1.50 is not met, so it must print 1.49, not a rounded-up 1.50."""
+    verdict = ratio_target(run_of(scenario("a", 1495), scenario("b", 1000)), "t", "a", "b", 1.5)
+    assert verdict.status == "not met"
+    assert f"1.49{TIMES}" in console_summary([verdict])
