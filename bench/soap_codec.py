@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -72,10 +73,8 @@ def measure(
     assert parse_reply(op, reply) == parse_reply(zeep, reply), "the codecs disagree"
     result = {}
     for label, subject in (("zeep", zeep), ("compiled", op)):
-        result[f"{label} encode"] = per_call_us(
-            lambda s=subject: build_request(s, params), calls, 5
-        )
-        result[f"{label} decode"] = per_call_us(lambda s=subject: parse_reply(s, reply), calls, 5)
+        result[f"{label} encode"] = per_call_us(functools.partial(build_request, subject, params), calls, 5)
+        result[f"{label} decode"] = per_call_us(functools.partial(parse_reply, subject, reply), calls, 5)
     return result
 
 
