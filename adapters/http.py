@@ -127,7 +127,14 @@ class AiohttpTransport:
         except AdapterError:
             raise
         except TimeoutError as exc:
-            raise BackendTimeout(f"no reply within {limit:.3f}s", backend=self.backend) from exc
+            # Say which limit fired: operators tune the one that did.
+            if isinstance(exc, aiohttp.ConnectionTimeoutError):
+                reason = f"no connection within the {self.connect_timeout:.3f}s connect timeout"
+            elif isinstance(exc, aiohttp.ServerTimeoutError):
+                reason = f"no data within the {self.read_timeout:.3f}s read timeout"
+            else:
+                reason = f"no reply within the call's {limit:.3f}s deadline"
+            raise BackendTimeout(reason, backend=self.backend) from exc
         except aiohttp.ClientConnectorError as exc:
             raise ConnectFailed(f"cannot connect: {exc.os_error}", backend=self.backend) from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:

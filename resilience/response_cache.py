@@ -193,14 +193,29 @@ class ResponseCache:
 
     async def put(self, key: str, response: CachedResponse, *, keep_for_s: float) -> None:
         """Keep a good answer for ``keep_for_s`` seconds (``retention(policy)``); 2xx only."""
+        expires_at = self.put_hot(key, response, keep_for_s=keep_for_s)
+        if expires_at is not None:
+            await self.persist(key, response, expires_at)
+
+    def put_hot(self, key: str, response: CachedResponse, *, keep_for_s: float) -> datetime | None:
+        """The in-process half of :meth:`put`, done at once; returns when it expires (None: not kept).
+
+        A request path can call this, then :meth:`persist` in the background: the answer is
+        visible to this process immediately, and the SQL write (which may wait for a lock) is
+        off the request's clock.
+        """
         if not 200 <= response.status < 300:
             raise ValueError(
                 f"refusing to cache a {response.status} answer: errors are never cached"
             )
         if keep_for_s <= 0:
-            return
+            return None
         expires_at = self._clock.now() + timedelta(seconds=keep_for_s)
         self._hot.put(key, response, expires_at)
+        return expires_at
+
+    async def persist(self, key: str, response: CachedResponse, expires_at: datetime) -> None:
+        """The store half of :meth:`put`: share the answer with other processes and restarts."""
         if self._store is None:
             return
         values = {

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
 
+from facade.middlewares.keys import ACCESS, PRINCIPAL
 from facade.problems import Problem
 from facade.routes.handler import Answer, conditional
+from facade.security.principal import ANONYMOUS
 from resilience import (
     CachedResponse,
     CachePolicy,
@@ -38,11 +41,24 @@ from resilience import (
 if TYPE_CHECKING:
     from facade.routes.handler import RouteHandler
 
-__all__ = ["STALE_HEADER", "RouteCache"]
+__all__ = ["STALE_HEADER", "RouteCache", "caller_partition"]
 
 log = structlog.get_logger("veneer.cache")
 STALE_HEADER = "Veneer-Stale"
 _CACHE_NAME = "veneer"
+
+
+def caller_partition(request: web.Request) -> str:
+    """Whose cached answers a request may see: its caller's own, or everyone's on a public route.
+
+    Callers are kept apart even where they would see the same data today: a route's answer may
+    come to depend on who asks (a header, a future per-caller backend credential), and a cache
+    that crosses callers would then leak silently.
+    """
+    access = request.get(ACCESS)
+    if access is not None and access.public:
+        return "public"
+    return request.get(PRINCIPAL, ANONYMOUS).id
 
 
 class RouteCache:
@@ -73,7 +89,7 @@ class RouteCache:
     async def serve(
         self, request: web.Request, handler: RouteHandler, policy: CachePolicy
     ) -> web.Response:
-        key = self.key(request, handler, policy, caller="anonymous")
+        key = self.key(request, handler, policy, caller=caller_partition(request))
         entry = await self.cache.get(key)
         freshness, age = self.cache.freshness(entry, policy) if entry else (Freshness.EXPIRED, 0.0)
         if entry is not None and freshness is Freshness.FRESH:
@@ -121,8 +137,23 @@ class RouteCache:
                 stored_at=self.clock.now(),
                 etag=answer.headers.get("ETag"),
             )
-            await self.cache.put(key, response, keep_for_s=retention(policy))
+            # Visible here at once; written to the store in the background, so a store busy with
+            # other writers never holds this answer past the route's deadline.
+            expires_at = self.cache.put_hot(key, response, keep_for_s=retention(policy))
+            if expires_at is not None:
+                self._in_background(self.cache.persist(key, response, expires_at), handler)
         return answer
+
+    def _in_background(self, work: Coroutine[Any, Any, None], handler: RouteHandler) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("cache write failed", route=handler.compiled.key)
+
+        task = asyncio.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _revalidate(
         self, key: str, request: web.Request, handler: RouteHandler, policy: CachePolicy

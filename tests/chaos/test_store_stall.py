@@ -23,14 +23,6 @@ pytestmark = pytest.mark.chaos
 SLACK_S = 0.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: a cold read awaits its cache write (resilience/response_cache.py put, a"
-        " BEGIN IMMEDIATE transaction with a 30 s busy timeout) before answering, outside the"
-        " route deadline, so a busy or locked store delays answers past the configured timeout"
-    ),
-)
 async def test_a_read_is_not_held_past_its_deadline_by_a_locked_store(
     stack: ChaosStack, http: aiohttp.ClientSession, control: SandboxControl
 ) -> None:
