@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
-import os
 import time
 from collections.abc import AsyncIterator
 
@@ -22,13 +20,14 @@ from facade.middlewares.access_log import access_log_middleware, record_backend_
 from facade.openapi import build_openapi
 from facade.openapi.serve import add_docs
 from facade.ops import add_ops
-from facade.problems import Problem
 from facade.routes import add_routes, cursor_secret
 from facade.routes.caching import RouteCache
 from facade.routes.handler import HandlerContext
 from facade.routes.idempotency import Idempotency
 from facade.routes.outbox import add_operations_route, deliverer
 from facade.runtime import CLASSIFICATION, Runtime
+from facade.security import require_ops
+from facade.security.install import install_security
 from resilience import OutboxWorker
 
 __all__ = ["OUTBOX_WORKER", "RUNTIME", "STARTED_AT", "create_app"]
@@ -42,23 +41,6 @@ async def _healthz(request: web.Request) -> web.Response:
     """The process is alive and its event loop answers."""
     uptime = time.monotonic() - request.app[STARTED_AT]
     return web.json_response({"status": "ok", "uptime_s": round(uptime, 3)})
-
-
-async def _provisional_ops_authorize(request: web.Request, write: bool) -> str:
-    """Reads are open; changes need the VENEER_OPS_TOKEN bearer token (until ops auth config lands)."""
-    if not write:
-        return "reader"
-    expected = os.environ.get("VENEER_OPS_TOKEN", "")
-    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not expected or not hmac.compare_digest(offered.encode(), expected.encode()):
-        raise Problem(
-            401,
-            "unauthenticated",
-            "Unauthenticated",
-            "Send the ops admin token as a bearer token.",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return "admin"
 
 
 async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
@@ -109,7 +91,7 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
 
     app.on_cleanup.append(close_runtime)
     app.router.add_get("/healthz", _healthz)
-    add_ops(app, runtime, metrics, _provisional_ops_authorize)
+    add_ops(app, runtime, metrics, require_ops)
     runtime.observers.append(record_backend_call)
     add_docs(app, build_openapi(settings, title=settings.api.title, version=settings.api.version))
     idempotency = (
@@ -118,11 +100,14 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
         else None
     )
     route_cache = RouteCache(runtime.cache, runtime.clock) if runtime.cache is not None else None
+    # Inside the problem middleware: header guard, authentication and scopes, rate limits.
+    security = install_security(app, settings, runtime.clock)
     context = HandlerContext(
         cursor_secret=cursor_secret(settings),
         idempotency=idempotency,
         cache=route_cache,
         outbox=runtime.outbox,
+        access=security.table,
     )
     handlers = add_routes(app, runtime.backends.routes, runtime.caller(), context)
     if runtime.outbox is not None:

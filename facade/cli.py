@@ -1,4 +1,4 @@
-"""The ``veneer`` command line: serve, demo, sandbox, check-config, config-schema."""
+"""The ``veneer`` command line: serve, demo, sandbox, check-config, config-schema, hash-api-key."""
 
 from __future__ import annotations
 
@@ -109,6 +109,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the JSON Schema of the configuration file.",
     )
     schema.set_defaults(handler=_config_schema)
+
+    hash_key = commands.add_parser(
+        "hash-api-key",
+        help="hash an API key (read on stdin) for auth.api_keys in the configuration",
+        description="Read an API key on stdin and print the `hash:` line to put under "
+        "auth.api_keys.clients.<name>. The configuration keeps only hashes; the key goes to "
+        "the client and nowhere else.",
+    )
+    hash_key.add_argument(
+        "--generate", action="store_true", help="make a new random key instead; print it too"
+    )
+    hash_key.set_defaults(handler=_hash_api_key)
     return parser
 
 
@@ -139,10 +151,15 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 async def _check_backends(settings: Settings) -> bool:
-    """Bind adapter options, load WSDLs, check operations and mappings; never contacts a backend."""
+    """Bind adapter options, load WSDLs and JWKS files, check operations and mappings.
+
+    Never contacts a backend (nor a JWKS URL).
+    """
     from facade.backends import open_backends
+    from facade.security.install import check_security
 
     try:
+        check_security(settings)
         backends = await open_backends(settings)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
@@ -163,6 +180,25 @@ def _openapi(args: argparse.Namespace) -> int:
 
 def _config_schema(args: argparse.Namespace) -> int:
     print(json.dumps(settings_json_schema(), indent=2))
+    return 0
+
+
+def _hash_api_key(args: argparse.Namespace) -> int:
+    from facade.security.apikeys import MIN_KEY_LENGTH, generate_api_key, hash_api_key
+
+    if args.generate:
+        key = generate_api_key()
+        print(f"key: {key}")
+    else:
+        key = sys.stdin.readline().strip()
+        if len(key) < MIN_KEY_LENGTH:
+            print(
+                f"need an API key of at least {MIN_KEY_LENGTH} characters on stdin "
+                "(or --generate for a new one)",
+                file=sys.stderr,
+            )
+            return 1
+    print(f"hash: {hash_api_key(key)}")
     return 0
 
 

@@ -1,4 +1,9 @@
-"""Structured logging: JSON lines for machines, readable lines for people at a terminal."""
+"""Structured logging: JSON lines for machines, readable lines for people at a terminal.
+
+Every event passes through :func:`facade.redaction.scrub_processor` before rendering and the
+rendered line through the redactor again (tracebacks are rendered late), so configured secrets,
+credential-named fields and bearer tokens never reach a log line, whoever logged them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from typing import Any, TextIO
 
 import orjson
 import structlog
+
+from facade.redaction import scrub_processor, scrubbed
 
 __all__ = ["configure_logging"]
 
@@ -44,9 +51,39 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
             structlog.processors.format_exc_info
             if json_lines
             else structlog.processors.StackInfoRenderer(),
-            renderer,
+            scrub_processor,
+            scrubbed(renderer),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+    _route_standard_logging(level, stream, renderer, json_lines)
+
+
+def _route_standard_logging(level: str, stream: TextIO, renderer: Any, json_lines: bool) -> None:
+    """Libraries' own log records (aiohttp's "Error handling request" quotes the bad header
+    line, credentials included) are rendered like ours, and scrubbed like ours."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info
+                if json_lines
+                else structlog.processors.StackInfoRenderer(),
+                scrub_processor,
+                scrubbed(renderer),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers = [h for h in root.handlers if not getattr(h, "_veneer", False)]
+    handler._veneer = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(_LEVELS[level])

@@ -22,7 +22,12 @@ __all__ = ["BREAKER_STATE_VALUES", "Metrics"]
 
 #: veneer_breaker_state's value for each state
 BREAKER_STATE_VALUES = {
-    "closed": 0, "half_open": 1, "open": 2, "forced_open": 3, "forced_closed": 4, "disabled": 5,
+    "closed": 0,
+    "half_open": 1,
+    "open": 2,
+    "forced_open": 3,
+    "forced_closed": 4,
+    "disabled": 5,
 }
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -31,25 +36,65 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.http_requests = Counter("veneer_http_requests", "HTTP requests answered",
-                                     ["route", "method", "status"], registry=r)
-        self.http_latency = Histogram("veneer_http_request_duration_seconds", "Time to answer an HTTP request",
-                                      ["route", "method"], buckets=_LATENCY_BUCKETS, registry=r)
-        self.backend_calls = Counter("veneer_backend_calls", "Backend call attempts by outcome",
-                                     ["backend", "operation", "outcome"], registry=r)
-        self.backend_latency = Histogram("veneer_backend_call_duration_seconds", "Time of one backend attempt",
-                                         ["backend", "operation"], buckets=_LATENCY_BUCKETS, registry=r)
-        self.breaker_state = Gauge("veneer_breaker_state", "Breaker state: " + ", ".join(
-            f"{v}={k}" for k, v in BREAKER_STATE_VALUES.items()), ["breaker"], registry=r)
-        self.breaker_transitions = Counter("veneer_breaker_transitions", "Breaker state changes",
-                                           ["breaker", "from_state", "to_state"], registry=r)
-        self.retries = Counter("veneer_retries", "Retries of backend calls", ["backend"], registry=r)
-        self.bulkhead_rejections = Counter("veneer_bulkhead_rejections", "Calls refused by a full bulkhead",
-                                           ["backend"], registry=r)
-        self.cache = Counter("veneer_cache_lookups", "Cached GET answers by result (hit, stale, miss)",
-                             ["route", "result"], registry=r)
-        self.outbox = Gauge("veneer_outbox_entries", "Queued writes by status", ["status"], registry=r)
-        self.reloads = Counter("veneer_config_reloads", "Configuration reloads by result", ["result"], registry=r)
+        self.http_requests = Counter(
+            "veneer_http_requests",
+            "HTTP requests answered",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.http_latency = Histogram(
+            "veneer_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["route", "method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.backend_calls = Counter(
+            "veneer_backend_calls",
+            "Backend call attempts by outcome",
+            ["backend", "operation", "outcome"],
+            registry=r,
+        )
+        self.backend_latency = Histogram(
+            "veneer_backend_call_duration_seconds",
+            "Time of one backend attempt",
+            ["backend", "operation"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.breaker_state = Gauge(
+            "veneer_breaker_state",
+            "Breaker state: " + ", ".join(f"{v}={k}" for k, v in BREAKER_STATE_VALUES.items()),
+            ["breaker"],
+            registry=r,
+        )
+        self.breaker_transitions = Counter(
+            "veneer_breaker_transitions",
+            "Breaker state changes",
+            ["breaker", "from_state", "to_state"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "veneer_retries", "Retries of backend calls", ["backend"], registry=r
+        )
+        self.bulkhead_rejections = Counter(
+            "veneer_bulkhead_rejections",
+            "Calls refused by a full bulkhead",
+            ["backend"],
+            registry=r,
+        )
+        self.cache = Counter(
+            "veneer_cache_lookups",
+            "Cached GET answers by result (hit, stale, miss)",
+            ["route", "result"],
+            registry=r,
+        )
+        self.outbox = Gauge(
+            "veneer_outbox_entries", "Queued writes by status", ["status"], registry=r
+        )
+        self.reloads = Counter(
+            "veneer_config_reloads", "Configuration reloads by result", ["result"], registry=r
+        )
 
     # -- feeding ----------------------------------------------------------------------------
     def subscribe(self, events: EventBus) -> None:
@@ -84,17 +129,25 @@ class Metrics:
                 raise
             finally:
                 info = request.match_info
-                route = info.route.resource.canonical if info.route.resource is not None else "unmatched"
+                route = (
+                    info.route.resource.canonical
+                    if info.route.resource is not None
+                    else "unmatched"
+                )
                 if not route.startswith(("/metrics", "/healthz", "/readyz", "/ops/events")):
                     self.http_requests.labels(route, request.method, str(status)).inc()
-                    self.http_latency.labels(route, request.method).observe(time.perf_counter() - started)
+                    self.http_latency.labels(route, request.method).observe(
+                        time.perf_counter() - started
+                    )
 
         return measure
 
     # -- scraping ---------------------------------------------------------------------------
     async def render(self, breakers: BreakerRegistry, outbox: Any | None) -> web.Response:
         for breaker in breakers.all():
-            self.breaker_state.labels(breaker.name).set(BREAKER_STATE_VALUES.get(str(breaker.state), -1))
+            self.breaker_state.labels(breaker.name).set(
+                BREAKER_STATE_VALUES.get(str(breaker.state), -1)
+            )
         if outbox is not None:
             counts = await outbox.counts()
             for status in ("queued", "delivering", "done", "dead", "discarded"):

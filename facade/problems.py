@@ -3,7 +3,9 @@
 Clients branch on ``code`` (stable, documented in docs/errors.md), show ``title``/``detail`` to
 people, and quote ``request_id`` to support. Nothing from a backend's internals (stack traces,
 SOAP fault detail, credentials) ever goes into a problem: adapter errors are mapped here to a
-fixed title and a generic detail.
+fixed title and a generic detail; and every problem passes through the redactor on its way
+out (:mod:`facade.redaction`), so a configured secret cannot leak even through a detail that
+quotes something it should not have.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from adapters.errors import (
     ProtocolError,
     TransientError,
 )
+from facade.redaction import redact
 from resilience.errors import BreakerOpen, BulkheadFull, DeadlineExceeded, ResilienceError
 
 __all__ = [
@@ -67,7 +70,7 @@ class Problem(Exception):
             headers["Retry-After"] = str(max(1, round(self.retry_after)))
         return web.Response(
             status=self.status,
-            body=orjson.dumps(body),
+            body=orjson.dumps(redact(body)),
             content_type=PROBLEM_CONTENT_TYPE,
             headers=headers,
         )

@@ -20,6 +20,13 @@ __all__ = ["run_demo", "run_gateway", "run_sandbox", "start_gateway"]
 
 log = structlog.get_logger("veneer")
 
+#: Conservative limits for what a client may send before any handler runs: a request line
+#: (method + URL) and each header line at most 8 KiB (room for a JWT), at most 64 headers.
+#: Larger ones are refused by aiohttp's parser with 400/431 and never buffered.
+MAX_LINE_SIZE = 8190
+MAX_FIELD_SIZE = 8190
+MAX_HEADERS = 64
+
 
 async def start_gateway(
     settings: Settings,
@@ -34,7 +41,14 @@ async def start_gateway(
     ConfigError here, before any port opens.
     """
     runtime = await Runtime.open(settings)
-    runner = web.AppRunner(create_app(runtime), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        create_app(runtime),
+        access_log=None,
+        handle_signals=False,
+        max_line_size=MAX_LINE_SIZE,
+        max_field_size=MAX_FIELD_SIZE,
+        max_headers=MAX_HEADERS,
+    )
     await runner.setup()
     host = host or settings.listen.host
     site = web.TCPSite(
@@ -85,6 +99,7 @@ async def run_gateway(
     async def gateway() -> Callable[[], Awaitable[None]]:
         runner, url = await start_gateway(settings, host=host, port=port, reuse_port=reuse_port)
         log.info("gateway listening", url=url, config=str(settings.source))
+        warn_demo_credentials(settings)
         return runner.cleanup
 
     await _run(gateway)
@@ -120,9 +135,52 @@ async def run_demo(settings: Settings) -> None:
     async def gateway() -> Callable[[], Awaitable[None]]:
         runner, url = await start_gateway(settings)
         print(_demo_banner(url, settings, sandbox.urls()), flush=True)
+        print(_credentials_banner(settings), flush=True)
         return runner.cleanup
 
     await _run(start_sandbox, gateway)
+
+
+def warn_demo_credentials(settings: Settings) -> None:
+    """Say, at every start, which public demo credentials this gateway still trusts."""
+    from facade.security import demo_warnings
+
+    for warning in demo_warnings(settings):
+        log.warning("demo credential in use", detail=warning)
+
+
+def _credentials_banner(settings: Settings) -> str:
+    """The demo's credentials, printed and written to <data_dir>/demo.env for `. .veneer/demo.env`."""
+    from facade.security import AccessTable, demo_credentials
+
+    credentials = demo_credentials(settings, AccessTable.from_settings(settings).required_scopes())
+    exports = credentials.exports()
+    if not exports:
+        return "No demo credentials in this configuration: bring your own token or API key."
+    env_file = (settings.base_dir / settings.store.data_dir).resolve() / "demo.env"
+    env_file.parent.mkdir(parents=True, exist_ok=True)
+    env_file.write_text("\n".join(exports) + "\n", encoding="utf-8")
+    env_file.chmod(0o600)
+    lines = [
+        "Demo credentials (public: never trust them outside the sandbox); paste, or source:",
+        "",
+        *(f"  {line}" for line in exports),
+        f"  . {env_file}",
+        "",
+    ]
+    if credentials.token:
+        lines.append(
+            "  TOKEN      a JWT (HS256, 24 h, subject demo-user) with every scope the routes ask for"
+        )
+    if credentials.api_key:
+        scopes = " ".join(credentials.api_key_scopes) or "none"
+        lines.append(f"  API_KEY    client {credentials.api_key_client!r}, scopes: {scopes}")
+    if credentials.ops_token:
+        lines.append(
+            "  OPS_TOKEN  the ops admin token (Authorization: Bearer on /ops and /metrics)"
+        )
+    lines.append("")
+    return "\n".join(lines)
 
 
 def _sandbox_banner(urls: dict[str, str]) -> str:

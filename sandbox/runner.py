@@ -12,7 +12,12 @@ from sandbox.faults import FaultSwitch
 from sandbox.system import SandboxSystem
 from sandbox.wms import WmsSandbox
 
-__all__ = ["Sandbox", "SandboxPorts"]
+__all__ = ["WMS_PASSWORD", "WMS_USER", "Sandbox", "SandboxPorts"]
+
+#: The sandbox WMS's login. Not "admin": a configured secret is masked wherever it appears in
+#: logs and ops output, and a password that is also an everyday word would mask that word too.
+WMS_USER = "admin"
+WMS_PASSWORD = "fishbowl-sandbox-2026"
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,8 @@ class Sandbox:
         self.erp = ErpSandbox(world, FaultSwitch("erp"), host=host, port=ports.erp)
         self.crm = CrmSandbox(world, FaultSwitch("crm"), host=host, port=ports.crm)
         self.wms = WmsSandbox(
-            world, FaultSwitch("wms", supports_sessions=True), host=host, port=ports.wms
+            world, FaultSwitch("wms", supports_sessions=True), host=host, port=ports.wms,
+            users={WMS_USER: WMS_PASSWORD},
         )
         self.systems: tuple[SandboxSystem, ...] = (self.erp, self.crm, self.wms)
         self.control = ControlApi(

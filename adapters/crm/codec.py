@@ -25,9 +25,17 @@ from typing import Any
 
 from defusedxml.xmlrpc import DefusedExpatParser
 
-__all__ = ["DEFAULT_MAX_DEPTH", "CannotMarshal", "MalformedReply", "decode_reply", "encode_call"]
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_TAGS",
+    "CannotMarshal",
+    "MalformedReply",
+    "decode_reply",
+    "encode_call",
+]
 
 DEFAULT_MAX_DEPTH = 64
+DEFAULT_MAX_TAGS = 400_000
 _MAX_PARAM_DEPTH = 100
 _COMPACT_DATETIME = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2}:\d{2}:\d{2})$")
 
@@ -73,14 +81,19 @@ def _plain(value: Any, none_as_false: bool, depth: int) -> Any:
     return value  # the marshaller decides (Binary, DateTime) or refuses with a TypeError
 
 
-def decode_reply(body: bytes, *, max_depth: int, max_bytes: int) -> Any:
+def decode_reply(
+    body: bytes, *, max_depth: int, max_bytes: int, max_tags: int = DEFAULT_MAX_TAGS
+) -> Any:
     """The single value of a methodResponse.
 
     Raises :class:`xmlrpc.client.Fault` for a fault response and :class:`MalformedReply` for
-    anything that is not a well-formed, harmless methodResponse of at most ``max_bytes``.
+    anything that is not a well-formed, harmless methodResponse of at most ``max_bytes`` and
+    ``max_tags`` tags (each value becomes a Python object several times its size in bytes).
     """
     if len(body) > max_bytes:
         raise MalformedReply(f"reply of {len(body)} bytes exceeds the {max_bytes}-byte cap")
+    if body.count(b"<") > max_tags:
+        raise MalformedReply(f"reply has more than {max_tags} XML tags")
     target = _BoundedUnmarshaller(max_depth)
     parser = DefusedExpatParser(target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:

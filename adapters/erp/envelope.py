@@ -7,7 +7,8 @@ same work much faster, and hand any call they cannot do exactly as zeep would ba
 Replies are parsed here with a hardened lxml parser before zeep sees them: no DTD of any kind
 (SOAP forbids one, and it is how entity-expansion and external-entity attacks arrive), no network,
 no entity resolution, and libxml2's default limits (``huge_tree`` off: 256 levels of nesting,
-10 MB text nodes), so a hostile reply fails fast with bounded memory.
+10 MB text nodes), and at most :data:`MAX_XML_TAGS` tags, so a hostile reply fails fast with
+bounded memory.
 
 Failures are raised as they come (zeep's ``Fault``, lxml's ``XMLSyntaxError``, zeep's validation
 errors, or :class:`NotSoapReply` for replies that are not SOAP at all) and translated into the
@@ -26,10 +27,21 @@ from adapters.erp.compiled import Deviation
 from adapters.erp.operations import SoapOperation
 from adapters.http import HttpReply
 
-__all__ = ["HostileReply", "NotSoapReply", "UnknownParameter", "build_request", "parse_reply"]
+__all__ = [
+    "MAX_XML_TAGS",
+    "HostileReply",
+    "NotSoapReply",
+    "UnknownParameter",
+    "build_request",
+    "parse_reply",
+]
 
 log = structlog.get_logger("veneer.soap")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+#: A parsed element costs lxml about 120 bytes whatever its size, so the byte cap alone does not
+#: bound memory: 16 MiB of ``<a/>`` is 4 million elements, half a gigabyte. Counting ``<`` (an
+#: upper bound on elements) caps a tree near 50 MB; real replies use a few percent of it.
+MAX_XML_TAGS = 400_000
 _ENVELOPES = {
     "http://schemas.xmlsoap.org/soap/envelope/": "1.1",
     "http://www.w3.org/2003/05/soap-envelope": "1.2",
@@ -98,6 +110,8 @@ def _parse_xml(reply: HttpReply) -> etree._Element:
         raise HostileReply(
             "the reply carries a <!DOCTYPE>, which SOAP forbids", status=reply.status
         )
+    if reply.body.count(b"<") > MAX_XML_TAGS:  # C speed; bounds the tree before it is built
+        raise HostileReply(f"the reply has more than {MAX_XML_TAGS} XML tags", status=reply.status)
     root = etree.fromstring(reply.body, _parser())
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:

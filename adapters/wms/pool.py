@@ -8,8 +8,9 @@ reply, so a reply that never ends is cut off too); a caller's own deadline wraps
 
 A connection is reused only after a clean exchange. Any failure on it (timeout, framing error,
 peer reset) and any cancellation discards it at once, because its stream may hold half a frame
-or a late reply that would answer the next request. An idle connection the peer has closed is
-noticed and dropped at lease time, so after a backend restart the pool reconnects by itself.
+or a late reply that would answer the next request. An idle connection the peer has closed, or
+that received bytes nobody asked for, is noticed and dropped at lease time, so after a backend
+restart the pool reconnects by itself and a stray reply never answers the wrong request.
 """
 
 from __future__ import annotations
@@ -82,10 +83,17 @@ class _Connection:
         self.reusable = True
 
     def alive(self) -> bool:
+        """Open, and silent since its last exchange.
+
+        Bytes that arrived on an idle connection (a late or unsolicited reply, a frame longer
+        than it announced) would be read as the start of the next request's answer: such a
+        stream is out of step and is dropped. asyncio has no public peek, hence ``_buffer``.
+        """
         return not (
             self.writer.transport.is_closing()
             or self.reader.at_eof()
             or self.reader.exception() is not None
+            or bool(getattr(self.reader, "_buffer", None))
         )
 
     async def exchange(self, frame: bytes, read_timeout: float) -> bytes:

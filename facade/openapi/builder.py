@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from facade.openapi.schemas import PROBLEM, schema_of_template
+from facade.security.access import AccessTable, RouteAccess
 from facade.settings import Param, Route, Settings
 
 __all__ = ["build_openapi"]
@@ -18,7 +19,6 @@ _PROBLEMS = {
     "413": "Request body too large",
     "415": "Body is not application/json",
     "422": "The backend system refused the operation",
-    "429": "Too many requests",
     "500": "The gateway failed unexpectedly",
     "502": "The backend system answered something unusable, or refused the gateway's credentials",
     "503": "The backend system is unavailable; see Retry-After",
@@ -30,9 +30,12 @@ def build_openapi(
     settings: Settings, *, title: str = "veneer gateway", version: str = "1"
 ) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
+    access = AccessTable.from_settings(settings)
     for key, route in settings.routes.items():
         method, _, path = key.partition(" ")
-        paths.setdefault(path, {})[method.lower()] = _operation(key, method, path, route, settings)
+        operation = _operation(key, method, path, route, settings)
+        _secure(operation, access.for_route(key), settings)
+        paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -45,7 +48,16 @@ def build_openapi(
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": {"Problem": PROBLEM},
+            "securitySchemes": _security_schemes(settings),
             "headers": {
+                "RateLimit": {
+                    "description": 'draft-ietf-httpapi-ratelimit-headers: "policy";r=<requests left>;t=<seconds until full>',
+                    "schema": {"type": "string"},
+                },
+                "RateLimit-Policy": {
+                    "description": '"policy";q=<burst>;w=<seconds an empty bucket takes to refill>',
+                    "schema": {"type": "string"},
+                },
                 "ETag": {
                     "description": "Strong validator; send it back as If-None-Match or If-Match",
                     "schema": {"type": "string"},
@@ -57,6 +69,70 @@ def build_openapi(
             },
         },
     }
+
+
+def _security_schemes(settings: Settings) -> dict[str, Any]:
+    schemes: dict[str, Any] = {}
+    if settings.auth.jwt is not None:
+        schemes["bearerAuth"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": f"A JWT from {settings.auth.jwt.issuer} for audience "
+            f"{settings.auth.jwt.audience}, carrying the route's scopes in `scope`",
+        }
+    schemes["apiKeyAuth"] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": settings.auth.api_keys.header,
+        "description": "A server-to-server client's API key",
+    }
+    return schemes
+
+
+def _problem(text: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": text,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _secure(operation: dict[str, Any], access: RouteAccess, settings: Settings) -> None:
+    """Who may call the operation (OpenAPI 3.1: role names allowed for non-OAuth schemes)."""
+    responses = operation["responses"]
+    if access.public:
+        operation["security"] = []
+    else:
+        requirements: list[dict[str, list[str]]] = []
+        if settings.auth.jwt is not None:
+            requirements.append({"bearerAuth": list(access.scopes)})
+        requirements.append({"apiKeyAuth": list(access.scopes)})
+        operation["security"] = requirements
+        scopes = ", ".join(access.scopes) or "none"
+        operation["description"] = (
+            operation.get("description", "") + f"\n\nRequired scopes: {scopes}."
+        ).strip()
+        www = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        responses["401"] = _problem("No credential, or one that did not verify", www)
+        responses["403"] = _problem("The caller lacks a scope this route needs", www)
+    if access.limit is not None:
+        limit_headers = {
+            "RateLimit": {"$ref": "#/components/headers/RateLimit"},
+            "RateLimit-Policy": {"$ref": "#/components/headers/RateLimit-Policy"},
+        }
+        responses["429"] = _problem(
+            "Too many requests from this caller to this route; see Retry-After",
+            {**limit_headers, "Retry-After": {"schema": {"type": "integer"}}},
+        )
+        for status, response in responses.items():
+            if status.startswith("2"):
+                response.setdefault("headers", {}).update(limit_headers)
+    operation["responses"] = dict(sorted(responses.items()))
 
 
 def _operation_id(method: str, path: str) -> str:

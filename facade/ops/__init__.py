@@ -20,19 +20,27 @@ __all__ = ["add_ops"]
 def add_ops(app: web.Application, runtime: Runtime, metrics: Metrics, authorize: Authorize) -> None:
     stats = BackendStats(runtime.clock)
     runtime.observers.append(metrics.backend_call)
-    runtime.observers.append(lambda backend, _op, outcome, seconds: stats.record(
-        backend, seconds, failed=outcome not in {"success", "refused"}))
+    runtime.observers.append(
+        lambda backend, _op, outcome, seconds: stats.record(
+            backend, seconds, failed=outcome not in {"success", "refused"}
+        )
+    )
     metrics.subscribe(runtime.events)
     audit = AuditLog(runtime.store, clock=runtime.clock) if runtime.store is not None else None
     feed = DashboardFeed(runtime, stats)
     page = files("facade").joinpath("static/ops.html").read_bytes()
 
     async def dashboard(request: web.Request) -> web.Response:
-        return web.Response(body=page, content_type="text/html", charset="utf-8", headers={
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
-            "script-src 'unsafe-inline'; connect-src 'self'",
-        })
+        return web.Response(
+            body=page,
+            content_type="text/html",
+            charset="utf-8",
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
+                "script-src 'unsafe-inline'; connect-src 'self'",
+            },
+        )
 
     async def metrics_handler(request: web.Request) -> web.Response:
         await authorize(request, False)

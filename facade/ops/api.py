@@ -16,6 +16,7 @@ import orjson
 from aiohttp import web
 
 from facade.problems import Problem
+from facade.redaction import redact
 from facade.runtime import Runtime
 from resilience import BreakerSnapshot, OutboxEntry
 from resilience.audit import AuditLog
@@ -37,7 +38,9 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot_json(snapshot: BreakerSnapshot) -> dict[str, Any]:
-    return {field.name: _plain(getattr(snapshot, field.name)) for field in dataclasses.fields(snapshot)}
+    return {
+        field.name: _plain(getattr(snapshot, field.name)) for field in dataclasses.fields(snapshot)
+    }
 
 
 def entry_json(entry: OutboxEntry) -> dict[str, Any]:
@@ -60,8 +63,13 @@ def entry_json(entry: OutboxEntry) -> dict[str, Any]:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(data), content_type="application/json",
-                        headers={"Cache-Control": "no-store"})
+    # Backend error texts can quote what they were sent: scrub every configured secret.
+    return web.Response(
+        status=status,
+        body=orjson.dumps(redact(data)),
+        content_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -74,7 +82,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def add_ops_routes(app: web.Application, runtime: Runtime, audit: AuditLog | None, authorize: Authorize) -> None:
+def add_ops_routes(
+    app: web.Application, runtime: Runtime, audit: AuditLog | None, authorize: Authorize
+) -> None:
     def breaker_or_404(name: str) -> Any:
         breaker = runtime.breakers.find(name)
         if breaker is None:
@@ -89,7 +99,11 @@ def add_ops_routes(app: web.Application, runtime: Runtime, audit: AuditLog | Non
         await authorize(request, False)
         name = request.match_info["name"]
         snapshot = snapshot_json(breaker_or_404(name).snapshot())
-        history = [e.as_dict() for e in await audit.recent(target=f"breaker:{name}", limit=20)] if audit else []
+        history = (
+            [e.as_dict() for e in await audit.recent(target=f"breaker:{name}", limit=20)]
+            if audit
+            else []
+        )
         return _json({**snapshot, "audit": history})
 
     async def force_breaker(request: web.Request) -> web.Response:
@@ -99,25 +113,39 @@ def add_ops_routes(app: web.Application, runtime: Runtime, audit: AuditLog | Non
         state, ttl, reason = body.get("state"), body.get("ttl_s"), body.get("reason", "")
         errors = []
         if state not in _FORCE_TARGETS:
-            errors.append({"field": "body.state", "message": f"one of: {', '.join(_FORCE_TARGETS)}"})
-        if ttl is not None and (not isinstance(ttl, int | float) or isinstance(ttl, bool) or ttl <= 0):
+            errors.append(
+                {"field": "body.state", "message": f"one of: {', '.join(_FORCE_TARGETS)}"}
+            )
+        if ttl is not None and (
+            not isinstance(ttl, int | float) or isinstance(ttl, bool) or ttl <= 0
+        ):
             errors.append({"field": "body.ttl_s", "message": "a positive number of seconds"})
         if not isinstance(reason, str) or len(reason) > 500:
             errors.append({"field": "body.reason", "message": "text of at most 500 characters"})
         if errors:
-            raise Problem(400, "validation_failed", "Invalid request", "See errors.", extra={"errors": errors})
+            raise Problem(
+                400, "validation_failed", "Invalid request", "See errors.", extra={"errors": errors}
+            )
         before = snapshot_json(breaker.snapshot())
         after = snapshot_json(breaker.force(state, ttl_s=ttl, reason=reason, actor=actor))
         if audit is not None:
-            await audit.record(actor=actor, action=f"breaker.{state}", target=f"breaker:{breaker.name}",
-                               reason=reason, before=before["state"], after=after["state"])
+            await audit.record(
+                actor=actor,
+                action=f"breaker.{state}",
+                target=f"breaker:{breaker.name}",
+                reason=reason,
+                before=before["state"],
+                after=after["state"],
+            )
         return _json(after)
 
     async def list_outbox(request: web.Request) -> web.Response:
         await authorize(request, False)
         outbox = _outbox()
         status = request.query.get("status")
-        entries = await outbox.list(status=status, limit=min(int(request.query.get("limit", "100") or 100), 500))
+        entries = await outbox.list(
+            status=status, limit=min(int(request.query.get("limit", "100") or 100), 500)
+        )
         return _json({"counts": await outbox.counts(), "entries": [entry_json(e) for e in entries]})
 
     def _outbox() -> Any:
@@ -138,9 +166,14 @@ def add_ops_routes(app: web.Application, runtime: Runtime, audit: AuditLog | Non
             except InvalidTransition as exc:
                 raise Problem(409, "conflict", "Conflict", str(exc)) from exc
             if audit is not None:
-                await audit.record(actor=actor, action=f"outbox.{action}", target=f"outbox:{entry_id}",
-                                   reason=str(reason)[:500], before=before.status if before else None,
-                                   after=entry.status)
+                await audit.record(
+                    actor=actor,
+                    action=f"outbox.{action}",
+                    target=f"outbox:{entry_id}",
+                    reason=str(reason)[:500],
+                    before=before.status if before else None,
+                    after=entry.status,
+                )
             return _json(entry_json(entry))
 
         return act

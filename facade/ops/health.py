@@ -27,7 +27,9 @@ def readiness_handler(runtime: Runtime) -> web.Handler:  # type: ignore[name-def
                 store = f"unreachable: {type(exc).__name__}"
                 ready = False
         degraded = sorted(
-            b.name for b in runtime.breakers.all() if str(b.state) in {"open", "half_open", "forced_open"}
+            b.name
+            for b in runtime.breakers.all()
+            if str(b.state) in {"open", "half_open", "forced_open"}
         )
         body = {
             "status": "ready" if ready else "not_ready",
@@ -36,7 +38,11 @@ def readiness_handler(runtime: Runtime) -> web.Handler:  # type: ignore[name-def
             "backends": sorted(runtime.settings.backends),
             "degraded_backends": degraded,
         }
-        return web.Response(status=200 if ready else 503, body=orjson.dumps(body),
-                            content_type="application/json", headers={"Cache-Control": "no-store"})
+        return web.Response(
+            status=200 if ready else 503,
+            body=orjson.dumps(body),
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
 
     return readyz

@@ -16,6 +16,7 @@ import orjson
 from aiohttp import web
 
 from facade.ops.api import Authorize, snapshot_json
+from facade.redaction import redact
 from facade.ops.stats import BackendStats
 from facade.runtime import Runtime
 from resilience import BreakerTransition
@@ -35,10 +36,15 @@ class DashboardFeed:
 
     def _on_event(self, event: Any) -> None:
         if isinstance(event, BreakerTransition):
-            self.transitions.appendleft({
-                "at": self.runtime.clock.now().isoformat().replace("+00:00", "Z"),
-                "breaker": event.breaker, "from": event.before, "to": event.after, "reason": event.reason,
-            })
+            self.transitions.appendleft(
+                {
+                    "at": self.runtime.clock.now().isoformat().replace("+00:00", "Z"),
+                    "breaker": event.breaker,
+                    "from": event.before,
+                    "to": event.after,
+                    "reason": event.reason,
+                }
+            )
             self._changed.set()
 
     async def picture(self) -> dict[str, Any]:
@@ -46,24 +52,42 @@ class DashboardFeed:
         runtime.breakers.tick()  # let forced states whose TTL ran out return to automatic
         backends = []
         for name, spec in runtime.settings.backends.items():
-            breakers = [snapshot_json(b.snapshot()) for b in runtime.breakers.all()
-                        if b.name == name or b.name.startswith(f"{name}:")]
-            backends.append({"name": name, "kind": spec.kind, "description": spec.description,
-                             "breakers": breakers, "stats": self.stats.summary(name)})
+            breakers = [
+                snapshot_json(b.snapshot())
+                for b in runtime.breakers.all()
+                if b.name == name or b.name.startswith(f"{name}:")
+            ]
+            backends.append(
+                {
+                    "name": name,
+                    "kind": spec.kind,
+                    "description": spec.description,
+                    "breakers": breakers,
+                    "stats": self.stats.summary(name),
+                }
+            )
         outbox = await runtime.outbox.counts() if runtime.outbox is not None else {}
-        return {"backends": backends, "outbox": outbox, "transitions": list(self.transitions),
-                "at": runtime.clock.now().isoformat().replace("+00:00", "Z")}
+        return {
+            "backends": backends,
+            "outbox": outbox,
+            "transitions": list(self.transitions),
+            "at": runtime.clock.now().isoformat().replace("+00:00", "Z"),
+        }
 
     def handler(self, authorize: Authorize) -> web.Handler:  # type: ignore[name-defined]
         async def events(request: web.Request) -> web.StreamResponse:
             await authorize(request, False)
-            response = web.StreamResponse(headers={
-                "Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no",
-            })
+            response = web.StreamResponse(
+                headers={
+                    "Content-Type": "text/event-stream",
+                    "Cache-Control": "no-store",
+                    "X-Accel-Buffering": "no",
+                }
+            )
             await response.prepare(request)
             try:
                 while True:
-                    payload = orjson.dumps(await self.picture())
+                    payload = orjson.dumps(redact(await self.picture()))
                     await response.write(b"event: picture\ndata: " + payload + b"\n\n")
                     self._changed.clear()
                     with contextlib.suppress(TimeoutError):

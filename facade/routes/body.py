@@ -1,4 +1,9 @@
-"""Validate a JSON request body against the route's declared JSON Schema, field by field."""
+"""Validate a JSON request body: hostile shapes first, then the route's JSON Schema, field by field.
+
+Before a schema sees it, a body may nest at most :data:`MAX_DEPTH` levels and hold no string
+(value or key) longer than ``api.max_string_length``: jsonschema's ``pattern`` and ``format``
+checks on a megabyte string are where a small body turns into a lot of CPU.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from facade.routes.params import FieldError
 __all__ = ["BodyValidator", "check_body_schema"]
 
 MAX_DEPTH = 32
+MAX_STRING_LENGTH = 64 * 1024
 
 
 def check_body_schema(schema: Mapping[str, Any]) -> str | None:
@@ -23,28 +29,41 @@ def check_body_schema(schema: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _depth(value: Any, limit: int) -> int:
-    stack = [(value, 1)]
-    deepest = 0
+def _hostile(value: Any, max_depth: int, max_string: int) -> FieldError | None:
+    """The first limit ``value`` breaks (nesting, or a string or key too long), or None.
+
+    Iterative, so a body nested deeper than Python's recursion limit is measured, not crashed on.
+    """
+    stack: list[tuple[Any, int, str]] = [(value, 1, "body")]
     while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > limit:
-            return depth
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
+        node, depth, where = stack.pop()
+        if depth > max_depth:
+            return FieldError("body", f"nested deeper than {max_depth} levels")
+        if isinstance(node, str):
+            if len(node) > max_string:
+                return FieldError(where, f"longer than {max_string} characters")
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                if len(key) > max_string:
+                    return FieldError(where, f"a key longer than {max_string} characters")
+                stack.append((child, depth + 1, f"{where}.{key[:64]}"))
         elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
-    return deepest
+            stack.extend((child, depth + 1, f"{where}.{i}") for i, child in enumerate(node))
+    return None
 
 
 class BodyValidator:
-    def __init__(self, schema: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, schema: Mapping[str, Any] | None, *, max_string: int = MAX_STRING_LENGTH
+    ) -> None:
         self._validator = jsonschema.Draft202012Validator(_plain(schema)) if schema else None
+        self.max_string = max_string
 
     def validate(self, body: Any) -> list[FieldError]:
-        if _depth(body, MAX_DEPTH) > MAX_DEPTH:
-            return [FieldError("body", f"nested deeper than {MAX_DEPTH} levels")]
+        """Field errors of ``body``: size limits first (cheap, and before any schema work)."""
+        hostile = _hostile(body, MAX_DEPTH, self.max_string)
+        if hostile is not None:
+            return [hostile]
         if self._validator is None:
             if not isinstance(body, dict):
                 return [FieldError("body", "must be a JSON object")]

@@ -110,7 +110,7 @@ class _Compiler:
             route=route,
             path_params=path_params,
             params=ParamValidator(route.params, path_params, reserved & RESERVED_QUERY),
-            body=BodyValidator(route.body),
+            body=BodyValidator(route.body, max_string=self.settings.api.max_string_length),
             request=request,
             response=response,
             read_only=bool(operation.read_only) if operation is not None else method == "GET",

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from adapters.errors import AdapterError, Conflict, NotFound
 from adapters.mapping import ConversionError
+from facade.middlewares.keys import PRINCIPAL, REQUEST_ID
 from facade.problems import Problem, problem_for_adapter_error, problem_for_resilience_error
 from facade.routes.caller import BackendCaller
 from facade.routes.compile import CompiledRoute
@@ -41,6 +42,9 @@ from facade.routes.representation import (
     select_fields,
     token_etag,
 )
+from facade.security.access import AccessTable
+from facade.security.errors import forbidden
+from facade.security.principal import ANONYMOUS, Principal
 from resilience import Outbox
 from resilience.cache import CachePolicy
 from resilience.errors import ResilienceError
@@ -56,13 +60,17 @@ _WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 @dataclass
 class HandlerContext:
-    """What handlers share: the cursor key, idempotency records and each other (includes, tokens)."""
+    """What handlers share: the cursor key, idempotency records and each other (includes, tokens).
+
+    ``access`` (set when security is installed) says which scopes an included route needs.
+    """
 
     cursor_secret: bytes
     idempotency: Idempotency | None = None
     cache: RouteCache | None = None
     outbox: Outbox | None = None
     handlers: dict[str, RouteHandler] = field(default_factory=dict)
+    access: AccessTable | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,7 @@ class Inputs:
     page: Page | None = None
     etag: str | None = None
     idempotency_key: str | None = None
+    caller: str | None = None  # the principal's id: a queued write is visible to it alone
 
 
 @dataclass
@@ -154,7 +163,7 @@ class RouteHandler:
         return await self.context.idempotency.run(
             request,
             key,
-            scope=f"anonymous:{self.compiled.key}",
+            scope=f"{request.get(PRINCIPAL, ANONYMOUS).id}:{self.compiled.key}",
             body=body,
             lease_s=lease,
             handler=lambda: self._write_answer(request, key),
@@ -187,7 +196,7 @@ class RouteHandler:
                 headers["Link"] = f'<{next_url}>; rel="next"'
         complete = True
         if includes:
-            complete = await self._include(data, includes)
+            complete = await self._include(data, includes, request.get(PRINCIPAL, ANONYMOUS))
         if fields:
             target = data["data"] if self.route.pagination is not None else data
             trimmed, unknown = select_fields(target, fields)
@@ -235,11 +244,11 @@ class RouteHandler:
                 )
         if errors:
             raise validation_problem(errors)
-        return (
-            Inputs(path, query, {**request.headers, **headers}, body, page, etag),
-            fields,
-            includes,
-        )
+        # Templates see declared header parameters only (validated), never the caller's
+        # credentials; the request id travels with queued writes.
+        headers["X-Request-ID"] = request.get(REQUEST_ID, "")
+        caller = request.get(PRINCIPAL, ANONYMOUS).id
+        return Inputs(path, query, headers, body, page, etag, caller=caller), fields, includes
 
     async def _body(self, request: web.Request, errors: list[FieldError]) -> Any:
         if not request.body_exists:
@@ -415,6 +424,7 @@ class RouteHandler:
             idempotency_key=inputs.idempotency_key,
             max_attempts=self.route.outbox.max_attempts,
             request_id=inputs.headers.get("X-Request-ID"),
+            caller=inputs.caller,
         )
 
     def map_result(self, scope: Mapping[str, Any], fallback: Any) -> Any:
@@ -507,11 +517,17 @@ class RouteHandler:
         return produced.etag_token
 
     # -- includes ---------------------------------------------------------------------------
-    async def _include(self, data: Any, names: list[str]) -> bool:
-        """Embed the named includes; False when a part failed for now (such answers are not cached)."""
+    async def _include(self, data: Any, names: list[str], principal: Principal) -> bool:
+        """Embed the named includes; False when a part failed for now (such answers are not cached).
+
+        Each included route's scopes are checked like its own requests': an include the caller
+        may not read is reported under ``unavailable`` as ``forbidden``, never fetched.
+        """
         if not isinstance(data, dict):
             return True
-        results = await asyncio.gather(*(self._one_include(name, data) for name in names))
+        results = await asyncio.gather(
+            *(self._one_include(name, data, principal) for name in names)
+        )
         complete = True
         for name, (value, problem) in zip(names, results, strict=True):
             data[name] = value
@@ -523,9 +539,15 @@ class RouteHandler:
                 }
         return complete
 
-    async def _one_include(self, name: str, data: dict[str, Any]) -> tuple[Any, Problem | None]:
+    async def _one_include(
+        self, name: str, data: dict[str, Any], principal: Principal
+    ) -> tuple[Any, Problem | None]:
         include = self.route.include[name]
         target = self.context.handlers[include.route]
+        if self.context.access is not None:
+            access = self.context.access.for_route(include.route)
+            if not access.public and not principal.allows(access.scopes):
+                return None, forbidden(principal.missing(access.scopes))
         params = self.compiled.includes[name].render({"result": data})
         raw = {
             k: ",".join(map(str, v)) if isinstance(v, list) else str(v)

@@ -18,8 +18,10 @@ import structlog
 from aiohttp import web
 
 from adapters.errors import BackendUnavailable, ConnectFailed
+from facade.middlewares.keys import PRINCIPAL
 from facade.problems import Problem
 from facade.routes.representation import canonical_json
+from facade.security.principal import ANONYMOUS
 from resilience import BreakerOpen, BulkheadFull, Outbox, OutboxEntry
 
 if TYPE_CHECKING:
@@ -61,8 +63,11 @@ async def enqueue(
     idempotency_key: str | None,
     max_attempts: int,
     request_id: str | None,
+    caller: str | None = None,
 ) -> OutboxEntry:
     wrapped = {"route": route_key, "path": dict(path), "params": jsonable(params)}
+    if caller is not None:
+        wrapped["caller"] = caller
     entry = await outbox.enqueue(
         backend=backend,
         operation=operation,
@@ -121,10 +126,16 @@ def view(entry: OutboxEntry, context: HandlerContext) -> dict[str, Any]:
     return out
 
 
+def _visible(entry: OutboxEntry, request: web.Request) -> bool:
+    """An operation is its submitter's: another caller is told it does not exist."""
+    owner = entry.params.get("caller")
+    return owner is None or owner == request.get(PRINCIPAL, ANONYMOUS).id
+
+
 def add_operations_route(app: web.Application, outbox: Outbox, context: HandlerContext) -> None:
     async def show(request: web.Request) -> web.Response:
         entry = await outbox.get(request.match_info["id"])
-        if entry is None:
+        if entry is None or not _visible(entry, request):
             raise Problem(404, "not_found", "Not found", "No such operation.")
         return web.Response(
             body=canonical_json(view(entry, context)),

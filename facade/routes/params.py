@@ -2,7 +2,9 @@
 
 Nothing reaches a backend unvalidated: undeclared query parameters are refused (a typo such as
 ``?stauts=Open`` must not silently list everything), every value is bounded in length, and
-declared types are coerced (``?limit=10`` arrives as the integer 10).
+declared types are coerced (``?limit=10`` arrives as the integer 10). Every path parameter,
+declared or not, is also refused when it could address something else: aiohttp decodes ``%2F``
+inside a segment, so ``/customers/..%2F..%2Fadmin`` would otherwise arrive as ``../../admin``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ __all__ = ["RESERVED_QUERY", "FieldError", "ParamValidator"]
 #: Query parameters the gateway itself understands on the routes where they apply.
 RESERVED_QUERY = {"fields", "limit", "cursor", "include"}
 _PATH_DEFAULT = Param(in_="path", required=True, max_length=128)
+_PATH_UNSAFE = re.compile(r"[/\\\x00-\x1f\x7f]|^\.{1,2}$|%(?:2[eEfF]|5[cC]|00)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,8 @@ class ParamValidator:
     def _coerce(self, name: str, spec: Param, raw: str) -> Any:
         if len(raw) > spec.max_length:
             raise ValueError(f"longer than {spec.max_length} characters")
+        if spec.in_ == "path" and _PATH_UNSAFE.search(raw):
+            raise ValueError("slashes, dot segments, control or percent-encoded characters")
         if spec.type == "array":
             parts = [part.strip() for part in raw.split(",") if part.strip()]
             if len(parts) > spec.max_items:

@@ -12,10 +12,10 @@ from facade.settings.model import (
     Settings,
     Store,
 )
-from facade.settings.security_model import ApiKeyClient, ApiKeys, Auth, Jwt, Ops, RateLimits
 from facade.settings.route_model import FanOut, Include, OutboxPolicy, Pagination, Param, Route
 from facade.settings.schema import settings_json_schema
 from facade.settings.secret import Secret
+from facade.settings.security_model import ApiKeyClient, ApiKeys, Auth, Jwt, Ops, RateLimits
 
 __all__ = [
     "Api",

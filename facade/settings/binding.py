@@ -199,12 +199,14 @@ class Binder:
         try:
             text = file.read_text(encoding="utf-8").rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            reason = (
+                exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            )
             return self.issue(
-                (*path, "file"), f"cannot read the secret file: {reason}", value=str(file)
+                (*path, "file"), f"cannot read the secret file {name!r}: {reason}", value=str(file)
             )
         if not text:
-            return self.issue((*path, "file"), "the secret file is empty", value=str(file))
+            return self.issue((*path, "file"), f"the secret file {name!r} is empty")
         return Secret(text)
 
     def _scalar(self, data: Any, hint: Any, path: Path_, meta: Mapping[str, Any]) -> Any:

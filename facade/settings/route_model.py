@@ -184,7 +184,8 @@ class Route:
         default=None, metadata={"help": "queue writes while the backend is down"}
     )
     public: bool = field(
-        default=False, metadata={"help": "callable without credentials (every route needs one otherwise)"}
+        default=False,
+        metadata={"help": "callable without credentials (every route needs one otherwise)"},
     )
     scopes: tuple[str, ...] = field(
         default=(),

@@ -42,7 +42,12 @@ def _schema_for(hint: Any, meta: Mapping[str, Any], defs: dict[str, Any]) -> dic
     if hint is Any:
         return {}
     if origin in (typing.Union, types.UnionType):
-        members = [_schema_for(m, meta, defs) for m in typing.get_args(hint)]
+        members: list[dict[str, Any]] = []
+        for member in typing.get_args(hint):
+            schema = _schema_for(member, meta, defs)
+            # Flatten a member that is itself alternatives (a Secret): editors report one level.
+            flat = set(schema) <= {"anyOf", "description"}
+            members.extend(schema["anyOf"] if flat and "anyOf" in schema else [schema])
         return {"anyOf": members}
     if origin is typing.Literal:
         return {"anyOf": [{"enum": list(typing.get_args(hint))}, _ENV_REFERENCE]}

@@ -163,7 +163,8 @@ class RateLimits:
         default=20.0, metadata={"gt": 0, "help": "requests per second a caller may sustain"}
     )
     burst: int = field(
-        default=40, metadata={"ge": 1, "le": 1_000_000, "help": "requests a caller may send at once"}
+        default=40,
+        metadata={"ge": 1, "le": 1_000_000, "help": "requests a caller may send at once"},
     )
     redis_url: str | None = field(
         default=None,

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.interop
 
 Client = Callable[..., Awaitable[TestClient]]
 SEEN = web.AppKey("seen", list[tuple[str, bytes]])
+GUIDE_KEY = {"X-API-Key": "vk_onboarding_example_key_0001"}  # the guide's example key
 
 
 def guide_yaml(repo_root: Path) -> str:
@@ -65,8 +66,10 @@ async def test_guide_config_serves_customers_from_the_nav_wsdl(
     }
     settings = load_settings(config, environ=env)
     client = await aiohttp_client(create_app(await Runtime.open(settings)))
+    query = {"name": "Customer*", "limit": "2"}
+    assert (await client.get("/api/v1/nav/customers", params=query)).status == 401
 
-    response = await client.get("/api/v1/nav/customers", params={"name": "Customer*", "limit": "2"})
+    response = await client.get("/api/v1/nav/customers", params=query, headers=GUIDE_KEY)
 
     assert response.status == 200, await response.text()
     assert await response.json() == [

@@ -30,7 +30,9 @@ class LiveGateway:
 
 
 @contextmanager
-def live_gateway(config: Path, data_dir: Path | None = None) -> Iterator[LiveGateway]:
+def live_gateway(
+    config: Path, data_dir: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[LiveGateway]:
     loop = asyncio.new_event_loop()
     ready: dict[str, object] = {}
     started = threading.Event()
@@ -39,14 +41,14 @@ def live_gateway(config: Path, data_dir: Path | None = None) -> Iterator[LiveGat
     async def serve() -> None:
         sandbox = Sandbox(SandboxPorts.ephemeral())
         await sandbox.start()
-        env = {
+        environ = {
             "VENEER_ERP_URL": f"{sandbox.erp.url}/WS/CRONUS/Page",
             "VENEER_CRM_URL": sandbox.crm.url,
             "VENEER_WMS_URL": sandbox.wms.url,
         }
         if data_dir is not None:
-            env["VENEER_STORE_URL"] = f"sqlite:///{data_dir / 'veneer.db'}"
-        settings = load_settings(config, environ=env)
+            environ["VENEER_STORE_URL"] = f"sqlite:///{data_dir / 'veneer.db'}"
+        settings = load_settings(config, environ={**environ, **(env or {})})
         runner, url = await start_gateway(settings, port=0)
         ready.update(url=url, sandbox=sandbox)
         started.set()

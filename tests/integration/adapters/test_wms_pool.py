@@ -171,6 +171,27 @@ async def test_an_unsolicited_extra_frame_retires_the_connection(
         assert (server.accepted, pool.stats().discarded) == (2, 2)
 
 
+async def test_bytes_arriving_on_an_idle_connection_retire_it(
+    pools: list[ConnectionPool],
+) -> None:
+    """A frame the peer sends after an exchange ended is never read as the next request's reply."""
+
+    async def late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            writer.write(frame(await read_frame(reader)))
+            await writer.drain()
+            await asyncio.sleep(0.05)
+            writer.write(frame(b"stale"))  # a second, unsolicited reply, once the first was read
+            await writer.drain()
+
+    async with Server(late) as server:
+        pools.append(pool := server.pool())
+        assert await pool.request(b"one") == b"one"
+        await asyncio.sleep(0.15)
+        assert await pool.request(b"two") == b"two"
+        assert (server.accepted, pool.stats().discarded) == (2, 1)
+
+
 async def test_an_idle_connection_closed_by_the_peer_is_replaced_silently(
     pools: list[ConnectionPool],
 ) -> None:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -178,7 +179,7 @@ def _ports_free(*ports: int) -> bool:
 
 
 def test_demo_brings_everything_up_and_prints_the_urls(repo_root: Path) -> None:
-    """`veneer demo` (what `make run` runs) starts the gateway and the three systems, printing each URL."""
+    """`veneer demo` (what `make run` runs) starts everything, printing each URL and working credentials."""
     default_ports = (8080, 8081, 8069, 28192, 8090)
     assert _ports_free(*default_ports), (
         f"the demo's ports {default_ports} are taken by another process"
@@ -202,6 +203,30 @@ def test_demo_brings_everything_up_and_prints_the_urls(repo_root: Path) -> None:
             "http://127.0.0.1:8081/WS/CRONUS/Page/SalesOrder?wsdl"
         ) as reply:
             assert b"ReadMultiple" in reply.read()
+        while "export API_KEY=" not in banner:
+            banner += process.stdout.readline()  # type: ignore[union-attr]
+        _demo_credentials_work(banner)
+
+
+def _demo_credentials_work(banner: str) -> None:
+    """The printed TOKEN reads an order, the printed API_KEY a customer; nothing reads without."""
+    exports = dict(
+        line.strip().removeprefix("export ").split("=", 1)
+        for line in banner.splitlines()
+        if line.strip().startswith("export ")
+    )
+    order = "http://127.0.0.1:8080/api/v1/orders/SO-100001"
+    bearer = {"Authorization": f"Bearer {exports['TOKEN']}"}
+    with urllib.request.urlopen(urllib.request.Request(order, headers=bearer)) as reply:
+        assert json.loads(reply.read())["no"] == "SO-100001"
+    customer = urllib.request.Request(
+        "http://127.0.0.1:8080/api/v1/customers/7", headers={"X-API-Key": exports["API_KEY"]}
+    )
+    with urllib.request.urlopen(customer) as reply:
+        assert reply.status == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(order)
+    assert refused.value.code == 401
 
 
 def test_serve_with_two_workers_shares_one_port(repo_root: Path, tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""The gateway on the embedded default config, in front of a live sandbox on free ports."""
+"""The gateway on the embedded default config, in front of a live sandbox on free ports.
+
+Its clients carry a bearer token with every scope the routes ask for (the demo secret signs it),
+and the rate limit is raised out of the way: both have tests of their own.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from facade.runtime import Runtime
 from facade.settings import load_settings
 from resilience import FakeClock
 from sandbox.runner import Sandbox, SandboxPorts
+from tests.support.credentials import bearer
 
 Client = Callable[..., Awaitable[TestClient]]
 
@@ -34,9 +39,11 @@ async def gateway(
         "VENEER_CRM_URL": sandbox.crm.url,
         "VENEER_WMS_URL": sandbox.wms.url,
         "VENEER_STORE_URL": f"sqlite:///{tmp_path / 'veneer.db'}",
+        "VENEER_RATE_LIMIT_BURST": "100000",
     }
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
-    return await aiohttp_client(create_app(await Runtime.open(settings)))
+    app = create_app(await Runtime.open(settings))
+    return await aiohttp_client(app, headers=bearer(settings))
 
 
 @pytest.fixture
@@ -54,7 +61,9 @@ async def timed_gateway(
         "VENEER_CRM_URL": sandbox.crm.url,
         "VENEER_WMS_URL": sandbox.wms.url,
         "VENEER_STORE_URL": f"sqlite:///{tmp_path / 'veneer.db'}",
+        "VENEER_RATE_LIMIT_BURST": "100000",
     }
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
     runtime = await Runtime.open(settings, clock=clock)
-    return await aiohttp_client(create_app(runtime, outbox_worker=False))
+    app = create_app(runtime, outbox_worker=False)
+    return await aiohttp_client(app, headers=bearer(settings))

@@ -15,9 +15,12 @@ from schemathesis import checks
 
 from facade.openapi import build_openapi
 from facade.settings import load_settings
+from tests.support.credentials import bearer, token
 from tests.support.live import LiveGateway, live_gateway
 
 REPO = Path(__file__).resolve().parents[3]
+SETTINGS = load_settings(REPO / "config" / "gateway.yaml")
+AUTH = bearer(SETTINGS)  # every scope; the live gateway trusts the demo secret
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +33,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
 
 @pytest.fixture(scope="module")
 def api_schema(live: LiveGateway) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_url(f"{live.url}/openapi.json")
+    schema = schemathesis.openapi.from_url(f"{live.url}/openapi.json")
+    # The suite's own bearer token authenticates every case; generated credentials would
+    # only be refused (and two credentials at once are refused on principle).
+    schema.config.generation.update(with_security_parameters=False)
+    return schema
 
 
 def test_document_is_valid_openapi_3_1() -> None:
@@ -72,7 +79,15 @@ def test_veneer_openapi_prints_the_same_document() -> None:
 # What the document promises: no server error, and every answer (status, content type, headers,
 # body) as described. Acceptance of every schema-valid input is not among them: an opaque cursor
 # is any string to a schema, yet only the ones the gateway issued are accepted.
+def credential_accepted(
+    ctx: object, response: schemathesis.Response, case: schemathesis.Case
+) -> None:
+    """The suite's token opens every route: a 401/403 here would hide the real behaviour."""
+    assert response.status_code not in (401, 403), response.text[:200]
+
+
 CHECKS = [
+    credential_accepted,
     checks.not_a_server_error,
     checks.status_code_conformance,
     checks.content_type_conformance,
@@ -97,9 +112,24 @@ def test_live_server_matches_its_document(api_schema: schemathesis.BaseSchema, r
         phases=[Phase.explicit, Phase.generate],
     )
     def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(checks=CHECKS)
+        case.call_and_validate(checks=CHECKS, headers=AUTH)
 
     check()
+
+
+def test_document_declares_how_to_authenticate() -> None:
+    """Bearer JWT and API key schemes are declared; each operation lists its scopes and 401/403/429."""
+    document = build_openapi(SETTINGS)
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
+    assert schemes["apiKeyAuth"]["name"] == "X-API-Key"
+    operation = document["paths"]["/api/v1/orders/{no}"]["get"]
+    assert operation["security"] == [
+        {"bearerAuth": ["orders:read"]},
+        {"apiKeyAuth": ["orders:read"]},
+    ]
+    assert {"401", "403", "429"} <= set(operation["responses"])
+    assert "RateLimit" in operation["responses"]["200"]["headers"]
 
 
 def test_a_generated_client_lists_and_fetches_orders(live: LiveGateway, tmp_path: Path) -> None:
@@ -137,7 +167,7 @@ def test_a_generated_client_lists_and_fetches_orders(live: LiveGateway, tmp_path
         client_module = importlib.import_module("veneer_client")
         list_orders = importlib.import_module("veneer_client.api.orders.get_orders")
         get_order = importlib.import_module("veneer_client.api.orders.get_orders_by_no")
-        client = client_module.Client(base_url=live.url)
+        client = client_module.AuthenticatedClient(base_url=live.url, token=token(SETTINGS))
         status = importlib.import_module("veneer_client.models.get_orders_status").GetOrdersStatus(
             "Released"
         )

@@ -13,6 +13,7 @@ from facade.runtime import Runtime
 from facade.settings import load_settings
 from resilience import FakeClock
 from sandbox.runner import Sandbox, SandboxPorts
+from tests.support.credentials import bearer
 
 Client = Callable[..., Awaitable[TestClient]]
 OPS_TOKEN = "ops-test-token-0001"
@@ -33,7 +34,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def ops(
-    sandbox: Sandbox, repo_root: Path, tmp_path: Path, aiohttp_client: Client, clock: FakeClock,
+    sandbox: Sandbox,
+    repo_root: Path,
+    tmp_path: Path,
+    aiohttp_client: Client,
+    clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> TestClient:
     monkeypatch.setenv("VENEER_OPS_TOKEN", OPS_TOKEN)
@@ -43,10 +48,13 @@ async def ops(
         "VENEER_WMS_URL": sandbox.wms.url,
         "VENEER_STORE_URL": f"sqlite:///{tmp_path / 'veneer.db'}",
         "VENEER_OPS_TOKEN": OPS_TOKEN,
+        "VENEER_RATE_LIMIT_BURST": "100000",
     }
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
     runtime = await Runtime.open(settings, clock=clock)
-    return await aiohttp_client(create_app(runtime, outbox_worker=False))
+    # /api calls carry an API token by default; ops calls pass admin() (or no credential).
+    app = create_app(runtime, outbox_worker=False)
+    return await aiohttp_client(app, headers=bearer(settings))
 
 
 def admin() -> dict[str, str]:

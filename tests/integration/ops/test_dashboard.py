@@ -14,11 +14,18 @@ from aiohttp.test_utils import TestClient
 from sandbox.faults import Fault
 from sandbox.runner import Sandbox
 from tests.conftest import external
-from tests.integration.ops.conftest import OPS_TOKEN
+from tests.integration.ops.conftest import OPS_TOKEN, admin
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -40,7 +47,9 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
 ) -> None:
     """With the ERP down and loaded until its breaker opens, the page shows it open; forcing closed works."""
     ARTIFACTS.mkdir(exist_ok=True)
+    signed_in = f"sessionStorage.setItem('veneer-ops-token', '{OPS_TOKEN}')"  # the operator's token
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await page.add_init_script(signed_in)
     await page.goto(str(ops.make_url("/ops/")))
     await page.wait_for_selector('[data-testid="state-erp"]', timeout=5000)
     assert await erp_state(page) == "closed"
@@ -49,11 +58,12 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
     for n in range(6):
         await ops.get(f"/api/v1/orders?status=Open&customer=C0001{n}")
     await page.wait_for_function(
-        "document.querySelector('[data-testid=\"state-erp\"]').textContent === 'open'", timeout=4000)
+        "document.querySelector('[data-testid=\"state-erp\"]').textContent === 'open'", timeout=4000
+    )
     await page.screenshot(path=str(ARTIFACTS / "dashboard-erp-open.png"), full_page=True)
     assert "closed" in (await page.inner_text("#transitions"))
 
-    answers = iter(["", OPS_TOKEN, "maintenance window"])  # confirm, token prompt, reason prompt
+    answers = iter(["", "maintenance window"])  # the confirmation, then the reason for the audit trail
 
     async def on_dialog(dialog: Any) -> None:
         await dialog.accept(next(answers, ""))
@@ -61,14 +71,19 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
     page.on("dialog", lambda dialog: asyncio.ensure_future(on_dialog(dialog)))
     await page.click('[data-action="forced_closed-erp"]')
     await page.wait_for_function(
-        "document.querySelector('[data-testid=\"state-erp\"]').textContent === 'forced closed'", timeout=4000)
-    breaker = await (await ops.get("/ops/breakers/erp")).json()
+        "document.querySelector('[data-testid=\"state-erp\"]').textContent === 'forced closed'",
+        timeout=4000,
+    )
+    breaker = await (await ops.get("/ops/breakers/erp", headers=admin())).json()
     assert breaker["state"] == "forced_closed"
     assert breaker["audit"][0]["reason"] == "maintenance window"
 
     phone = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    await phone.add_init_script(signed_in)
     await phone.goto(str(ops.make_url("/ops/")))
     await phone.wait_for_selector('[data-testid="state-erp"]', timeout=5000)
-    tile_width = await phone.evaluate("document.querySelector('.tile').getBoundingClientRect().width")
+    tile_width = await phone.evaluate(
+        "document.querySelector('.tile').getBoundingClientRect().width"
+    )
     assert tile_width <= 390  # one column on a phone, nothing wider than the screen
     await phone.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)

@@ -12,7 +12,7 @@ from tests.integration.ops.conftest import admin
 
 
 async def scrape(ops: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    response = await ops.get("/metrics")
+    response = await ops.get("/metrics", headers=admin())
     assert response.status == 200
     assert response.content_type == "text/plain"
     samples = {}
@@ -22,7 +22,9 @@ async def scrape(ops: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]]
     return samples
 
 
-def value(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
+def value(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
@@ -30,28 +32,62 @@ async def test_metrics_count_requests_backend_calls_cache_and_breakers(
     ops: TestClient, sandbox: Sandbox, clock: FakeClock
 ) -> None:
     """Two GETs of one order, a 404 and a failing ERP show up as exactly those counts and states."""
-    await ops.get("/api/v1/orders/SO-100001")          # miss: one ERP call
-    await ops.get("/api/v1/orders/SO-100001")          # fresh hit: no ERP call
-    await ops.get("/api/v1/orders/SO-999999")          # ERP says nothing there: 404
+    await ops.get("/api/v1/orders/SO-100001")  # miss: one ERP call
+    await ops.get("/api/v1/orders/SO-100001")  # fresh hit: no ERP call
+    await ops.get("/api/v1/orders/SO-999999")  # ERP says nothing there: 404
     await sandbox.erp.switch.set(Fault.parse("down"))
-    for n in range(5):                                 # five failed client calls open the breaker
+    for n in range(5):  # five failed client calls open the breaker
         await ops.get(f"/api/v1/orders?status=Open&customer=C0000{n}")
     samples = await scrape(ops)
     route = "/api/v1/orders/{no}"
-    assert value(samples, "veneer_http_requests_total", route=route, method="GET", status="200") == 2
-    assert value(samples, "veneer_http_requests_total", route=route, method="GET", status="404") == 1
-    assert value(samples, "veneer_http_request_duration_seconds_count", route=route, method="GET") == 3
-    assert value(samples, "veneer_backend_calls_total", backend="erp", operation="SalesOrder.Read",
-                 outcome="success") == 2
-    assert value(samples, "veneer_backend_call_duration_seconds_count", backend="erp",
-                 operation="SalesOrder.Read") == 2
-    failed = value(samples, "veneer_backend_calls_total", backend="erp", operation="SalesOrder.ReadMultiple",
-                   outcome="ConnectFailed")
+    assert (
+        value(samples, "veneer_http_requests_total", route=route, method="GET", status="200") == 2
+    )
+    assert (
+        value(samples, "veneer_http_requests_total", route=route, method="GET", status="404") == 1
+    )
+    assert (
+        value(samples, "veneer_http_request_duration_seconds_count", route=route, method="GET") == 3
+    )
+    assert (
+        value(
+            samples,
+            "veneer_backend_calls_total",
+            backend="erp",
+            operation="SalesOrder.Read",
+            outcome="success",
+        )
+        == 2
+    )
+    assert (
+        value(
+            samples,
+            "veneer_backend_call_duration_seconds_count",
+            backend="erp",
+            operation="SalesOrder.Read",
+        )
+        == 2
+    )
+    failed = value(
+        samples,
+        "veneer_backend_calls_total",
+        backend="erp",
+        operation="SalesOrder.ReadMultiple",
+        outcome="ConnectFailed",
+    )
     assert failed >= 5  # five client calls, some of them retried
     assert value(samples, "veneer_retries_total", backend="erp") == failed - 5
     assert value(samples, "veneer_breaker_state", breaker="erp") == 2  # open
-    assert value(samples, "veneer_breaker_transitions_total", breaker="erp", from_state="closed",
-                 to_state="open") == 1
+    assert (
+        value(
+            samples,
+            "veneer_breaker_transitions_total",
+            breaker="erp",
+            from_state="closed",
+            to_state="open",
+        )
+        == 1
+    )
     assert value(samples, "veneer_breaker_state", breaker="crm") == 0
 
 
@@ -68,6 +104,10 @@ async def test_outbox_depth_by_status(ops: TestClient, sandbox: Sandbox) -> None
 
 async def test_forced_states_show_as_gauge_values(ops: TestClient) -> None:
     """Forcing a breaker is visible in veneer_breaker_state (3 = forced_open)."""
-    await ops.post("/ops/breakers/wms", json={"state": "forced_open", "reason": "metrics test"}, headers=admin())
+    await ops.post(
+        "/ops/breakers/wms",
+        json={"state": "forced_open", "reason": "metrics test"},
+        headers=admin(),
+    )
     samples = await scrape(ops)
     assert value(samples, "veneer_breaker_state", breaker="wms") == 3

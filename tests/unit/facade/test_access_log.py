@@ -24,7 +24,7 @@ async def test_one_line_per_request_with_backend_calls(client: TestClient) -> No
     assert line["route"] == "/api/v1/things/{id}"
     assert line["status"] == 200
     assert line["ms"] >= 0
-    assert line["client"] == "anonymous"
+    assert line["client"] == "api_key:tester"
     assert [(c["backend"], c["operation"], c["outcome"]) for c in line["backend_calls"]] == [
         ("mem", "get", "success")
     ]

@@ -15,11 +15,16 @@ from adapters.registry import AdapterRegistry
 from facade.app import RUNTIME, create_app
 from facade.runtime import Runtime
 from facade.settings import load_settings
+from tests.support.credentials import TEST_API_KEY, TEST_API_KEY_HASH
 from tests.support.memory_adapter import MemoryAdapter
 
 CONFIG = """
 cors:
   origins: [https://app.example.com]
+auth:
+  api_keys:
+    clients:
+      tester: {hash: "TEST_API_KEY_HASH", scopes: [things:read, things:write]}
 backends:
   mem:
     kind: memory
@@ -56,11 +61,12 @@ Client = Callable[..., Awaitable[TestClient]]
 @pytest.fixture
 async def client(tmp_path: Path, aiohttp_client: Client) -> TestClient:
     path = tmp_path / "gateway.yaml"
-    path.write_text(textwrap.dedent(CONFIG))
+    path.write_text(textwrap.dedent(CONFIG).replace("TEST_API_KEY_HASH", TEST_API_KEY_HASH))
     settings = load_settings(path, environ={}, kinds=["memory"])
     registry = AdapterRegistry(discover=list)
     registry.register("memory", MemoryAdapter)
-    return await aiohttp_client(create_app(await Runtime.open(settings, registry=registry)))
+    app = create_app(await Runtime.open(settings, registry=registry))
+    return await aiohttp_client(app, headers={"X-API-Key": TEST_API_KEY})
 
 
 def adapter(client: TestClient) -> MemoryAdapter:

@@ -29,6 +29,9 @@ def test_schema_is_valid_json_schema(validator: jsonschema.Draft202012Validator)
         "backends",
         "api",
         "cors",
+        "auth",
+        "rate_limit",
+        "ops",
         "routes",
     }
     assert "description" in schema["$defs"]["BreakerConfig"]["properties"]["open_for"]

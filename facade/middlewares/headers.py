@@ -1,0 +1,36 @@
+"""Refuse requests whose header values carry control characters, before anything reads them.
+
+aiohttp's parser already caps line and header sizes (see ``facade.server``) and refuses most
+malformed headers; this is the gateway's own rule on top, independent of which parser (C or
+pure Python) is in use: no NUL, CR, LF or other control character (only tab) in any value, so
+nothing downstream (a log line, a header a backend receives, a template) can be split or
+smuggled by one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from facade.problems import Problem
+
+__all__ = ["header_guard_middleware"]
+
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_NAME_SHOWN = re.compile(r"[^A-Za-z0-9-]")
+
+
+@web.middleware
+async def header_guard_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    for name, value in request.raw_headers:
+        if _CONTROL.search(value) or _CONTROL.search(name):
+            shown = _NAME_SHOWN.sub("", name.decode("latin-1"))[:64] or "a"
+            raise Problem(
+                400,
+                "invalid_header",
+                "Invalid header",
+                f"The {shown} header carries control characters.",
+            )
+    return await handler(request)

@@ -1,0 +1,111 @@
+"""Compose the security layer from settings and put it on the application.
+
+Middlewares are appended inside the problem middleware (so every refusal is a problem) in this
+order: header guard → authentication and scopes → rate limit → the route. JWKS polling starts
+with the app and stops with it (``cleanup_ctx``: stopped only if started); so does the Redis pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from facade.middlewares import auth_middleware, header_guard_middleware, rate_limit_middleware
+from facade.redaction import remember_secrets
+from facade.security.access import AccessTable
+from facade.security.apikeys import ApiKeyRegistry
+from facade.security.authenticator import Authenticator
+from facade.security.jwks import JwksError, JwksSource
+from facade.security.ops import OPS_GUARD, OpsGuard
+from facade.security.ratelimits import build_limiter
+from facade.security.tokens import JwtVerifier
+from facade.settings import ConfigError, Settings
+from resilience import Clock, SystemClock
+from resilience.ratelimit import RateLimiter
+
+__all__ = ["SECURITY", "Security", "build_security", "check_security", "install_security"]
+
+
+@dataclass
+class Security:
+    """The security layer of one application: what the middlewares and handlers consult."""
+
+    table: AccessTable
+    authenticator: Authenticator
+    limiter: RateLimiter | None
+    jwks: JwksSource | None
+    guard: OpsGuard
+
+
+SECURITY = web.AppKey("security", Security)
+
+
+def _jwks(settings: Settings, clock: Clock) -> JwksSource | None:
+    config = settings.auth.jwt
+    if config is None or not (config.jwks_file or config.jwks_url):
+        return None
+    file = Path(config.jwks_file) if config.jwks_file else None
+    if file is not None and not file.is_absolute():
+        file = settings.base_dir / file
+    try:
+        return JwksSource(
+            clock=clock,
+            file=file,
+            url=config.jwks_url,
+            refresh_s=config.jwks_refresh,
+            min_interval_s=config.jwks_min_interval,
+        )
+    except JwksError as exc:
+        issue = settings.issue(("auth", "jwt", "jwks_file"), f"unusable JWKS: {exc}")
+        raise ConfigError(settings.source or Path("config"), [issue]) from exc
+
+
+def check_security(settings: Settings) -> None:
+    """What `check-config` can find wrong without starting anything: an unusable JWKS file."""
+    _jwks(settings, SystemClock())
+
+
+def build_security(settings: Settings, clock: Clock) -> Security:
+    """Everything the middlewares need; a JWKS file that cannot be read is a ConfigError."""
+    jwks = _jwks(settings, clock)
+    config = settings.auth.jwt
+    verifier = JwtVerifier(config, jwks) if config is not None else None
+    authenticator = Authenticator(
+        jwt=verifier,
+        api_keys=ApiKeyRegistry(settings.auth.api_keys.clients),
+        api_key_header=settings.auth.api_keys.header,
+    )
+    return Security(
+        table=AccessTable.from_settings(settings),
+        authenticator=authenticator,
+        limiter=build_limiter(settings.rate_limit, clock),
+        jwks=jwks,
+        guard=OpsGuard(settings.ops),
+    )
+
+
+def install_security(app: web.Application, settings: Settings, clock: Clock) -> Security:
+    """Add the middlewares, the ops guard and the secrets to redact; start JWKS polling with the app."""
+    remember_secrets(settings)
+    security = build_security(settings, clock)
+    app.middlewares.append(header_guard_middleware)
+    app.middlewares.append(auth_middleware(security.authenticator, security.table))
+    if security.limiter is not None:
+        app.middlewares.append(rate_limit_middleware(security.limiter))
+    app[SECURITY] = security
+    app[OPS_GUARD] = security.guard
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        if security.jwks is not None:
+            security.jwks.start()
+        yield
+        if security.jwks is not None:
+            await security.jwks.close()
+        if security.limiter is not None:
+            await security.limiter.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return security

@@ -1,0 +1,69 @@
+"""Rate limits as HTTP sees them: whose bucket a request draws on, and the headers it gets.
+
+A bucket is per caller and per route: an authenticated caller by its principal id, a caller of a
+public route by its address (behind a proxy that is the proxy's: put the limit there too). The
+headers follow draft-ietf-httpapi-ratelimit-headers (-10/-11), structured fields:
+
+    RateLimit-Policy: "default";q=40;w=2     the bucket holds q requests; an empty one refills in w s
+    RateLimit: "default";r=39;t=1            r requests left now; t seconds until the bucket is full
+
+and a refused request is a 429 ``rate_limited`` problem with ``Retry-After`` (seconds until one
+request is allowed again). The policy name is ``default`` (the top-level ``rate_limit``) or
+``route`` (the route's own ``rate_limit``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from aiohttp import web
+
+from facade.problems import Problem
+from facade.security.access import RouteAccess
+from facade.security.principal import Principal
+from facade.settings import RateLimits
+from resilience import Clock
+from resilience.ratelimit import LocalRateLimiter, RateLimitDecision, RateLimiter
+
+__all__ = ["build_limiter", "limit_key", "rate_limit_headers", "rate_limited"]
+
+
+def limit_key(principal: Principal, access: RouteAccess, request: web.Request) -> str:
+    who = principal.id if principal.authenticated else f"ip:{request.remote or 'unknown'}"
+    return f"{who}|{access.key}"
+
+
+def rate_limit_headers(decision: RateLimitDecision, name: str) -> dict[str, str]:
+    policy = decision.policy
+    return {
+        "RateLimit-Policy": f'"{name}";q={policy.burst};w={policy.window_s}',
+        "RateLimit": f'"{name}";r={decision.remaining};t={math.ceil(decision.reset_s)}',
+    }
+
+
+def rate_limited(decision: RateLimitDecision, name: str) -> Problem:
+    return Problem(
+        429,
+        "rate_limited",
+        "Too many requests",
+        "This caller sent more requests to this route than its rate limit allows; "
+        "wait for Retry-After.",
+        retry_after=max(1, math.ceil(decision.retry_after_s)),
+        headers=rate_limit_headers(decision, name),
+    )
+
+
+def build_limiter(settings: RateLimits, clock: Clock) -> RateLimiter | None:
+    """In-process buckets, or Redis-shared ones when ``redis_url`` is set; None when disabled."""
+    if not settings.enabled:
+        return None
+    if settings.redis_url is None:
+        return LocalRateLimiter(clock)
+    from resilience.ratelimit_redis import RedisRateLimiter
+
+    return RedisRateLimiter.from_url(
+        settings.redis_url,
+        clock=clock,
+        prefix=settings.redis_prefix,
+        timeout_s=settings.redis_timeout,
+    )
