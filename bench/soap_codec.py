@@ -73,8 +73,12 @@ def measure(
     assert parse_reply(op, reply) == parse_reply(zeep, reply), "the codecs disagree"
     result = {}
     for label, subject in (("zeep", zeep), ("compiled", op)):
-        result[f"{label} encode"] = per_call_us(functools.partial(build_request, subject, params), calls, 5)
-        result[f"{label} decode"] = per_call_us(functools.partial(parse_reply, subject, reply), calls, 5)
+        result[f"{label} encode"] = per_call_us(
+            functools.partial(build_request, subject, params), calls, 5
+        )
+        result[f"{label} decode"] = per_call_us(
+            functools.partial(parse_reply, subject, reply), calls, 5
+        )
     return result
 
 

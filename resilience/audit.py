@@ -56,12 +56,24 @@ class AuditLog:
         async with self._store.write() as conn:
             await conn.execute(
                 audit_log.insert().values(
-                    at=entry.at, actor=actor, action=action, target=target, reason=reason,
-                    before=before, after=after,
+                    at=entry.at,
+                    actor=actor,
+                    action=action,
+                    target=target,
+                    reason=reason,
+                    before=before,
+                    after=after,
                 )
             )
-        log.info("audit", actor=actor, action=action, target=target, reason=reason,
-                 before=before, after=after)
+        log.info(
+            "audit",
+            actor=actor,
+            action=action,
+            target=target,
+            reason=reason,
+            before=before,
+            after=after,
+        )
         return entry
 
     async def recent(self, *, target: str | None = None, limit: int = 50) -> list[AuditEntry]:
@@ -71,6 +83,8 @@ class AuditLog:
         async with self._store.read() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [
-            AuditEntry(r["at"], r["actor"], r["action"], r["target"], r["reason"], r["before"], r["after"])
+            AuditEntry(
+                r["at"], r["actor"], r["action"], r["target"], r["reason"], r["before"], r["after"]
+            )
             for r in rows
         ]

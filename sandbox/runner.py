@@ -45,7 +45,10 @@ class Sandbox:
         self.erp = ErpSandbox(world, FaultSwitch("erp"), host=host, port=ports.erp)
         self.crm = CrmSandbox(world, FaultSwitch("crm"), host=host, port=ports.crm)
         self.wms = WmsSandbox(
-            world, FaultSwitch("wms", supports_sessions=True), host=host, port=ports.wms,
+            world,
+            FaultSwitch("wms", supports_sessions=True),
+            host=host,
+            port=ports.wms,
             users={WMS_USER: WMS_PASSWORD},
         )
         self.systems: tuple[SandboxSystem, ...] = (self.erp, self.crm, self.wms)

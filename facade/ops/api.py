@@ -82,33 +82,45 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def add_ops_routes(
-    app: web.Application, runtime: Runtime, audit: AuditLog | None, authorize: Authorize
-) -> None:
-    def breaker_or_404(name: str) -> Any:
-        breaker = runtime.breakers.find(name)
+class OpsApi:
+    """One method per endpoint; every change is authorised as a write and audited."""
+
+    def __init__(self, runtime: Runtime, audit: AuditLog | None, authorize: Authorize) -> None:
+        self.runtime = runtime
+        self.audit = audit
+        self.authorize = authorize
+
+    def _breaker(self, name: str) -> Any:
+        breaker = self.runtime.breakers.find(name)
         if breaker is None:
             raise Problem(404, "not_found", "Not found", f"No breaker named {name!r}.")
         return breaker
 
-    async def list_breakers(request: web.Request) -> web.Response:
-        await authorize(request, False)
-        return _json({"breakers": [snapshot_json(b.snapshot()) for b in runtime.breakers.all()]})
+    def _outbox(self) -> Any:
+        if self.runtime.outbox is None:
+            raise Problem(404, "not_found", "Not found", "This gateway runs without a store.")
+        return self.runtime.outbox
 
-    async def show_breaker(request: web.Request) -> web.Response:
-        await authorize(request, False)
-        name = request.match_info["name"]
-        snapshot = snapshot_json(breaker_or_404(name).snapshot())
-        history = (
-            [e.as_dict() for e in await audit.recent(target=f"breaker:{name}", limit=20)]
-            if audit
-            else []
+    async def list_breakers(self, request: web.Request) -> web.Response:
+        await self.authorize(request, False)
+        return _json(
+            {"breakers": [snapshot_json(b.snapshot()) for b in self.runtime.breakers.all()]}
         )
+
+    async def show_breaker(self, request: web.Request) -> web.Response:
+        await self.authorize(request, False)
+        name = request.match_info["name"]
+        snapshot = snapshot_json(self._breaker(name).snapshot())
+        history = []
+        if self.audit is not None:
+            history = [
+                e.as_dict() for e in await self.audit.recent(target=f"breaker:{name}", limit=20)
+            ]
         return _json({**snapshot, "audit": history})
 
-    async def force_breaker(request: web.Request) -> web.Response:
-        actor = await authorize(request, True)
-        breaker = breaker_or_404(request.match_info["name"])
+    async def force_breaker(self, request: web.Request) -> web.Response:
+        actor = await self.authorize(request, True)
+        breaker = self._breaker(request.match_info["name"])
         body = await _body(request)
         state, ttl, reason = body.get("state"), body.get("ttl_s"), body.get("reason", "")
         errors = []
@@ -128,8 +140,8 @@ def add_ops_routes(
             )
         before = snapshot_json(breaker.snapshot())
         after = snapshot_json(breaker.force(state, ttl_s=ttl, reason=reason, actor=actor))
-        if audit is not None:
-            await audit.record(
+        if self.audit is not None:
+            await self.audit.record(
                 actor=actor,
                 action=f"breaker.{state}",
                 target=f"breaker:{breaker.name}",
@@ -139,34 +151,27 @@ def add_ops_routes(
             )
         return _json(after)
 
-    async def list_outbox(request: web.Request) -> web.Response:
-        await authorize(request, False)
-        outbox = _outbox()
-        status = request.query.get("status")
-        entries = await outbox.list(
-            status=status, limit=min(int(request.query.get("limit", "100") or 100), 500)
-        )
+    async def list_outbox(self, request: web.Request) -> web.Response:
+        await self.authorize(request, False)
+        outbox = self._outbox()
+        limit = min(int(request.query.get("limit", "100") or 100), 500)
+        entries = await outbox.list(status=request.query.get("status"), limit=limit)
         return _json({"counts": await outbox.counts(), "entries": [entry_json(e) for e in entries]})
 
-    def _outbox() -> Any:
-        if runtime.outbox is None:
-            raise Problem(404, "not_found", "Not found", "This gateway runs without a store.")
-        return runtime.outbox
-
-    def outbox_action(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    def outbox_action(self, action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def act(request: web.Request) -> web.Response:
-            actor = await authorize(request, True)
+            actor = await self.authorize(request, True)
             entry_id = request.match_info["id"]
             reason = (await _body(request)).get("reason", "")
             try:
-                before = await _outbox().get(entry_id)
-                entry = await getattr(_outbox(), action)(entry_id)
+                before = await self._outbox().get(entry_id)
+                entry = await getattr(self._outbox(), action)(entry_id)
             except EntryNotFound as exc:
                 raise Problem(404, "not_found", "Not found", "No such outbox entry.") from exc
             except InvalidTransition as exc:
                 raise Problem(409, "conflict", "Conflict", str(exc)) from exc
-            if audit is not None:
-                await audit.record(
+            if self.audit is not None:
+                await self.audit.record(
                     actor=actor,
                     action=f"outbox.{action}",
                     target=f"outbox:{entry_id}",
@@ -178,15 +183,20 @@ def add_ops_routes(
 
         return act
 
-    async def list_audit(request: web.Request) -> web.Response:
-        await authorize(request, False)
-        entries = await audit.recent(limit=100) if audit else []
+    async def list_audit(self, request: web.Request) -> web.Response:
+        await self.authorize(request, False)
+        entries = await self.audit.recent(limit=100) if self.audit else []
         return _json({"audit": [e.as_dict() for e in entries]})
 
-    app.router.add_get("/ops/breakers", list_breakers)
-    app.router.add_get("/ops/breakers/{name}", show_breaker)
-    app.router.add_post("/ops/breakers/{name}", force_breaker)
-    app.router.add_get("/ops/outbox", list_outbox)
-    app.router.add_post("/ops/outbox/{id}/replay", outbox_action("replay"))
-    app.router.add_post("/ops/outbox/{id}/discard", outbox_action("discard"))
-    app.router.add_get("/ops/audit", list_audit)
+
+def add_ops_routes(
+    app: web.Application, runtime: Runtime, audit: AuditLog | None, authorize: Authorize
+) -> None:
+    api = OpsApi(runtime, audit, authorize)
+    app.router.add_get("/ops/breakers", api.list_breakers)
+    app.router.add_get("/ops/breakers/{name}", api.show_breaker)
+    app.router.add_post("/ops/breakers/{name}", api.force_breaker)
+    app.router.add_get("/ops/outbox", api.list_outbox)
+    app.router.add_post("/ops/outbox/{id}/replay", api.outbox_action("replay"))
+    app.router.add_post("/ops/outbox/{id}/discard", api.outbox_action("discard"))
+    app.router.add_get("/ops/audit", api.list_audit)

@@ -16,8 +16,8 @@ import orjson
 from aiohttp import web
 
 from facade.ops.api import Authorize, snapshot_json
-from facade.redaction import redact
 from facade.ops.stats import BackendStats
+from facade.redaction import redact
 from facade.runtime import Runtime
 from resilience import BreakerTransition
 

@@ -63,7 +63,9 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
     await page.screenshot(path=str(ARTIFACTS / "dashboard-erp-open.png"), full_page=True)
     assert "closed" in (await page.inner_text("#transitions"))
 
-    answers = iter(["", "maintenance window"])  # the confirmation, then the reason for the audit trail
+    answers = iter(
+        ["", "maintenance window"]
+    )  # the confirmation, then the reason for the audit trail
 
     async def on_dialog(dialog: Any) -> None:
         await dialog.accept(next(answers, ""))

@@ -8,10 +8,10 @@ import orjson
 from aiohttp.test_utils import TestClient
 
 from facade.logs import configure_logging
-from tests.unit.facade.test_routing import client as client
+from tests.unit.facade.test_routing import client  # noqa: F401, F811 - the fixture, used by name
 
 
-async def test_one_line_per_request_with_backend_calls(client: TestClient) -> None:
+async def test_one_line_per_request_with_backend_calls(client: TestClient) -> None:  # noqa: F811
     """A GET writes one access line naming route, status, latency and the backend call it made."""
     stream = io.StringIO()
     configure_logging("info", "json", stream)

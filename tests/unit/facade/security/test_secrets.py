@@ -122,7 +122,9 @@ async def test_ops_answers_never_contain_a_secret(leaky: tuple[TestClient, io.St
     ]
     assert '"status":"dead"' in answers[0] and "bad record" in answers[0]
     for secret in SECRETS:
-        assert all(secret not in answer for answer in answers), f"{secret} leaked: {[a[:400] for a in answers if secret in a]}"
+        assert all(secret not in answer for answer in answers), (
+            f"{secret} leaked: {[a[:400] for a in answers if secret in a]}"
+        )
 
 
 def test_redact_masks_values_names_and_credential_shapes() -> None:
