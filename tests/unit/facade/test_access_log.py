@@ -8,7 +8,7 @@ import orjson
 from aiohttp.test_utils import TestClient
 
 from facade.logs import configure_logging
-from tests.unit.facade.test_routing import client  # noqa: F401, F811 - the fixture, used by name
+from tests.unit.facade.test_routing import client  # noqa: F401 - the fixture, used by name
 
 
 async def test_one_line_per_request_with_backend_calls(client: TestClient) -> None:  # noqa: F811
