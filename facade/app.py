@@ -99,7 +99,11 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
         if runtime.idempotency is not None
         else None
     )
-    route_cache = RouteCache(runtime.cache, runtime.clock) if runtime.cache is not None else None
+    route_cache = (
+        RouteCache(runtime.cache, runtime.clock, on_lookup=metrics.cache_lookup)
+        if runtime.cache is not None
+        else None
+    )
     # Inside the problem middleware: header guard, authentication and scopes, rate limits.
     security = install_security(app, settings, runtime.clock)
     context = HandlerContext(

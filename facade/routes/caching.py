@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -62,9 +62,16 @@ def caller_partition(request: web.Request) -> str:
 
 
 class RouteCache:
-    def __init__(self, cache: ResponseCache, clock: Clock) -> None:
+    def __init__(
+        self,
+        cache: ResponseCache,
+        clock: Clock,
+        on_lookup: Callable[[str, str], None] | None = None,
+    ) -> None:
         self.cache = cache
         self.clock = clock
+        #: told (route, "hit" | "stale" | "miss") for every cached GET, for metrics
+        self.on_lookup = on_lookup or (lambda route, result: None)
         self.flights: SingleFlight[str, Answer] = SingleFlight()
         self._background: set[asyncio.Task[None]] = set()
         # A write through the gateway bumps the generation of its path and of the collection
@@ -94,14 +101,17 @@ class RouteCache:
         freshness, age = self.cache.freshness(entry, policy) if entry else (Freshness.EXPIRED, 0.0)
         if entry is not None and freshness is Freshness.FRESH:
             ttl = int(policy.ttl - age)
+            self.on_lookup(handler.compiled.key, "hit")
             return self._cached(request, entry, age, f"{_CACHE_NAME}; hit; ttl={ttl}", stale=False)
         if entry is not None and freshness is Freshness.STALE_REVALIDATE:
             self._revalidate(key, request, handler, policy)
+            self.on_lookup(handler.compiled.key, "stale")
             status = (
                 f'{_CACHE_NAME}; hit; ttl={int(policy.ttl - age)}; detail="stale-while-revalidate"'
             )
             return self._cached(request, entry, age, status, stale=True)
         joined = self.flights.in_flight(key)
+        self.on_lookup(handler.compiled.key, "miss")
         try:
             answer = await self.flights.run(key, lambda: self._fetch(key, request, handler, policy))
         except Problem as problem:
@@ -109,6 +119,7 @@ class RouteCache:
                 log.warning(
                     "serving stale", route=handler.compiled.key, age_s=round(age), code=problem.code
                 )
+                self.on_lookup(handler.compiled.key, "stale")
                 status = (
                     f"{_CACHE_NAME}; fwd=stale; fwd-status={problem.status}; "
                     f'ttl={int(policy.ttl - age)}; detail="stale-if-error"'

@@ -89,6 +89,11 @@ async def test_metrics_count_requests_backend_calls_cache_and_breakers(
         == 1
     )
     assert value(samples, "veneer_breaker_state", breaker="crm") == 0
+    key = "GET /api/v1/orders/{no}"
+    assert (
+        value(samples, "veneer_cache_lookups_total", route=key, result="miss") == 2
+    )  # SO-100001, SO-999999
+    assert value(samples, "veneer_cache_lookups_total", route=key, result="hit") == 1
 
 
 async def test_outbox_depth_by_status(ops: TestClient, sandbox: Sandbox) -> None:
