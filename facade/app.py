@@ -76,8 +76,7 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     metrics = Metrics()
     middlewares: list[Middleware] = [
         request_id_middleware,
-        access_log_middleware,
-        metrics.middleware(),
+        access_log_middleware(metrics),
         cors_middleware(settings.cors),
         compression_middleware,
         problem_middleware,

@@ -7,11 +7,9 @@ depth) are read when Prometheus scrapes, so they are never stale.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
@@ -115,32 +113,9 @@ class Metrics:
     def cache_lookup(self, route: str, result: str) -> None:
         self.cache.labels(route, result).inc()
 
-    def middleware(self) -> Any:
-        @web.middleware
-        async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
-            started = time.perf_counter()
-            status = 500
-            try:
-                response = await handler(request)
-                status = response.status
-                return response
-            except web.HTTPException as exc:
-                status = exc.status
-                raise
-            finally:
-                info = request.match_info
-                route = (
-                    info.route.resource.canonical
-                    if info.route.resource is not None
-                    else "unmatched"
-                )
-                if not route.startswith(("/metrics", "/healthz", "/readyz", "/ops/events")):
-                    self.http_requests.labels(route, request.method, str(status)).inc()
-                    self.http_latency.labels(route, request.method).observe(
-                        time.perf_counter() - started
-                    )
-
-        return measure
+    def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.http_requests.labels(route, method, str(status)).inc()
+        self.http_latency.labels(route, method).observe(seconds)
 
     # -- scraping ---------------------------------------------------------------------------
     async def render(self, breakers: BreakerRegistry, outbox: Any | None) -> web.Response:

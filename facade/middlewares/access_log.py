@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import time
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from facade.middlewares.keys import PRINCIPAL_NAME
 
-__all__ = ["BACKEND_CALLS", "access_log_middleware", "record_backend_call"]
+if TYPE_CHECKING:
+    from facade.metrics import Metrics
+
+__all__ = ["BACKEND_CALLS", "access_log_middleware", "record_backend_call", "route_template"]
 
 log = structlog.get_logger("veneer.access")
 BACKEND_CALLS: ContextVar[list[dict[str, Any]] | None] = ContextVar(
@@ -39,33 +42,45 @@ def record_backend_call(backend: str, operation: str, outcome: str, seconds: flo
         )
 
 
-@web.middleware
-async def access_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    calls: list[dict[str, Any]] = []
-    token = BACKEND_CALLS.set(calls)
-    started = time.perf_counter()
-    status = 500
-    response: web.StreamResponse | None = None
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        BACKEND_CALLS.reset(token)
-        if not request.path.startswith(_QUIET):
-            info = request.match_info
-            route = info.route.resource.canonical if info.route.resource is not None else None
-            log.info(
-                "request",
-                method=request.method,
-                path=request.path,
-                route=route,
-                status=status,
-                ms=round((time.perf_counter() - started) * 1000, 1),
-                backend_calls=calls,
-                cache=response.headers.get("Cache-Status") if response is not None else None,
-                client=request.get(PRINCIPAL_NAME, "anonymous"),
-            )
+def route_template(request: web.Request) -> str:
+    """The matched route as configured (``/api/v1/orders/{no}``): bounded, unlike raw paths."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+def access_log_middleware(metrics: Metrics | None = None) -> Middleware:
+    """Time each request once: one access line, and the HTTP metrics when ``metrics`` is given."""
+
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+        calls: list[dict[str, Any]] = []
+        token = BACKEND_CALLS.set(calls)
+        started = time.perf_counter()
+        status = 500
+        response: web.StreamResponse | None = None
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            BACKEND_CALLS.reset(token)
+            if not request.path.startswith(_QUIET):
+                seconds = time.perf_counter() - started
+                route = route_template(request)
+                if metrics is not None:
+                    metrics.http_request(route, request.method, status, seconds)
+                log.info(
+                    "request",
+                    method=request.method,
+                    path=request.path,
+                    route=route,
+                    status=status,
+                    ms=round(seconds * 1000, 1),
+                    backend_calls=calls,
+                    cache=response.headers.get("Cache-Status") if response is not None else None,
+                    client=request.get(PRINCIPAL_NAME, "anonymous"),
+                )
+
+    return web.middleware(observe)

@@ -16,6 +16,7 @@ from pathlib import Path
 from facade.server import start_gateway
 from facade.settings import load_settings
 from sandbox.runner import Sandbox, SandboxPorts
+from tests.support.environment import sandbox_env
 
 
 @dataclass
@@ -41,13 +42,7 @@ def live_gateway(
     async def serve() -> None:
         sandbox = Sandbox(SandboxPorts.ephemeral())
         await sandbox.start()
-        environ = {
-            "VENEER_ERP_URL": f"{sandbox.erp.url}/WS/CRONUS/Page",
-            "VENEER_CRM_URL": sandbox.crm.url,
-            "VENEER_WMS_URL": sandbox.wms.url,
-        }
-        if data_dir is not None:
-            environ["VENEER_STORE_URL"] = f"sqlite:///{data_dir / 'veneer.db'}"
+        environ = sandbox_env(sandbox, data_dir)
         settings = load_settings(config, environ={**environ, **(env or {})})
         runner, url = await start_gateway(settings, port=0)
         ready.update(url=url, sandbox=sandbox)

@@ -18,6 +18,7 @@ from facade.settings import load_settings
 from resilience import FakeClock
 from sandbox.runner import Sandbox, SandboxPorts
 from tests.support.credentials import bearer
+from tests.support.environment import sandbox_env
 
 Client = Callable[..., Awaitable[TestClient]]
 
@@ -34,13 +35,7 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 async def gateway(
     sandbox: Sandbox, repo_root: Path, tmp_path: Path, aiohttp_client: Client
 ) -> TestClient:
-    env = {
-        "VENEER_ERP_URL": f"{sandbox.erp.url}/WS/CRONUS/Page",
-        "VENEER_CRM_URL": sandbox.crm.url,
-        "VENEER_WMS_URL": sandbox.wms.url,
-        "VENEER_STORE_URL": f"sqlite:///{tmp_path / 'veneer.db'}",
-        "VENEER_RATE_LIMIT_BURST": "100000",
-    }
+    env = {**sandbox_env(sandbox, tmp_path), "VENEER_RATE_LIMIT_BURST": "100000"}
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
     app = create_app(await Runtime.open(settings))
     return await aiohttp_client(app, headers=bearer(settings))
@@ -56,13 +51,7 @@ async def timed_gateway(
     sandbox: Sandbox, repo_root: Path, tmp_path: Path, aiohttp_client: Client, clock: FakeClock
 ) -> TestClient:
     """The gateway on an injected clock, so tests can age cached answers without sleeping."""
-    env = {
-        "VENEER_ERP_URL": f"{sandbox.erp.url}/WS/CRONUS/Page",
-        "VENEER_CRM_URL": sandbox.crm.url,
-        "VENEER_WMS_URL": sandbox.wms.url,
-        "VENEER_STORE_URL": f"sqlite:///{tmp_path / 'veneer.db'}",
-        "VENEER_RATE_LIMIT_BURST": "100000",
-    }
+    env = {**sandbox_env(sandbox, tmp_path), "VENEER_RATE_LIMIT_BURST": "100000"}
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
     runtime = await Runtime.open(settings, clock=clock)
     app = create_app(runtime, outbox_worker=False)

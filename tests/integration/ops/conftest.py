@@ -14,6 +14,7 @@ from facade.settings import load_settings
 from resilience import FakeClock
 from sandbox.runner import Sandbox, SandboxPorts
 from tests.support.credentials import bearer
+from tests.support.environment import sandbox_env
 
 Client = Callable[..., Awaitable[TestClient]]
 OPS_TOKEN = "ops-test-token-0001"
@@ -43,10 +44,7 @@ async def ops(
 ) -> TestClient:
     monkeypatch.setenv("VENEER_OPS_TOKEN", OPS_TOKEN)
     env = {
-        "VENEER_ERP_URL": f"{sandbox.erp.url}/WS/CRONUS/Page",
-        "VENEER_CRM_URL": sandbox.crm.url,
-        "VENEER_WMS_URL": sandbox.wms.url,
-        "VENEER_STORE_URL": f"sqlite:///{tmp_path / 'veneer.db'}",
+        **sandbox_env(sandbox, tmp_path),
         "VENEER_OPS_TOKEN": OPS_TOKEN,
         "VENEER_RATE_LIMIT_BURST": "100000",
     }

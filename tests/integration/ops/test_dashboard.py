@@ -51,7 +51,7 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     await page.add_init_script(signed_in)
     await page.goto(str(ops.make_url("/ops/")))
-    await page.wait_for_selector('[data-testid="state-erp"]', timeout=5000)
+    await page.wait_for_selector('[data-testid="state-erp"]', timeout=15000)
     assert await erp_state(page) == "closed"
 
     await sandbox.erp.switch.set(Fault.parse("down"))
@@ -83,7 +83,7 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
     phone = await browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     await phone.add_init_script(signed_in)
     await phone.goto(str(ops.make_url("/ops/")))
-    await phone.wait_for_selector('[data-testid="state-erp"]', timeout=5000)
+    await phone.wait_for_selector('[data-testid="state-erp"]', timeout=15000)
     tile_width = await phone.evaluate(
         "document.querySelector('.tile').getBoundingClientRect().width"
     )
