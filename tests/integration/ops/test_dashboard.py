@@ -58,7 +58,7 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
     for n in range(6):
         await ops.get(f"/api/v1/orders?status=Open&customer=C0001{n}")
     await page.wait_for_function(
-        "document.querySelector('[data-testid=\"state-erp\"]').textContent === 'open'", timeout=4000
+        "document.querySelector('[data-testid=\"state-erp\"]').textContent === 'open'", timeout=15000
     )
     await page.screenshot(path=str(ARTIFACTS / "dashboard-erp-open.png"), full_page=True)
     assert "closed" in (await page.inner_text("#transitions"))
@@ -74,7 +74,7 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
     await page.click('[data-action="forced_closed-erp"]')
     await page.wait_for_function(
         "document.querySelector('[data-testid=\"state-erp\"]').textContent === 'forced closed'",
-        timeout=4000,
+        timeout=15000,
     )
     breaker = await (await ops.get("/ops/breakers/erp", headers=admin())).json()
     assert breaker["state"] == "forced_closed"
