@@ -57,9 +57,8 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
     await sandbox.erp.switch.set(Fault.parse("down"))
     for n in range(6):
         await ops.get(f"/api/v1/orders?status=Open&customer=C0001{n}")
-    await page.wait_for_function(
-        "document.querySelector('[data-testid=\"state-erp\"]').textContent === 'open'", timeout=15000
-    )
+    # Selector waits, not wait_for_function: the page's CSP forbids eval, and rightly so.
+    await page.wait_for_selector('[data-testid="state-erp"]:text-is("open")', timeout=15000)
     await page.screenshot(path=str(ARTIFACTS / "dashboard-erp-open.png"), full_page=True)
     assert "closed" in (await page.inner_text("#transitions"))
 
@@ -72,9 +71,8 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
 
     page.on("dialog", lambda dialog: asyncio.ensure_future(on_dialog(dialog)))
     await page.click('[data-action="forced_closed-erp"]')
-    await page.wait_for_function(
-        "document.querySelector('[data-testid=\"state-erp\"]').textContent === 'forced closed'",
-        timeout=15000,
+    await page.wait_for_selector(
+        '[data-testid="state-erp"]:text-is("forced closed")', timeout=15000
     )
     breaker = await (await ops.get("/ops/breakers/erp", headers=admin())).json()
     assert breaker["state"] == "forced_closed"
