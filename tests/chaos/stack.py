@@ -58,7 +58,19 @@ class ChaosStack:
     def gateway(self) -> ManagedProcess:
         return self.gateways[-1]
 
-    def start(self) -> None:
+    def start(self, attempts: int = 3) -> None:
+        """Start both; retry on fresh ports if another process took one between pick and bind."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_once()
+                return
+            except RuntimeError as exc:
+                if "address already in use" not in str(exc) or attempt == attempts:
+                    raise
+                self.stop()
+                self.sandbox, self.gateways, self.ports = None, [], StackPorts()
+
+    def _start_once(self) -> None:
         self.sandbox = ManagedProcess.start(
             "sandbox",
             [
