@@ -8,6 +8,7 @@ same port.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from typing import Protocol, cast
 
@@ -36,7 +37,7 @@ class SandboxSystem(Protocol):
     async def stop(self) -> None: ...
 
 
-class HttpSystem:
+class HttpSystem(abc.ABC):
     """Serve an aiohttp application on 127.0.0.1 and honour the ``down`` fault.
 
     Subclasses build the application in :meth:`make_app` and ask ``self.switch.verdict()`` in
@@ -53,8 +54,9 @@ class HttpSystem:
         self._site: web.TCPSite | None = None
         switch.on_change(self._on_fault)
 
+    @abc.abstractmethod
     def make_app(self) -> web.Application:
-        raise NotImplementedError
+        """The system's aiohttp application (routes and handlers)."""
 
     @property
     def port(self) -> int:
