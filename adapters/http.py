@@ -18,6 +18,7 @@ from typing import Protocol
 
 import aiohttp
 
+from adapters.base import AdapterContext
 from adapters.errors import (
     AdapterError,
     BackendTimeout,
@@ -83,6 +84,16 @@ class AiohttpTransport:
         self.max_reply_bytes = max_reply_bytes
         self.pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
+
+    @classmethod
+    def for_backend(cls, context: AdapterContext, *, max_reply_bytes: int) -> AiohttpTransport:
+        """The pooled transport an HTTP adapter uses, with its backend's timeouts."""
+        return cls(
+            backend=context.backend,
+            connect_timeout=context.connect_timeout,
+            read_timeout=context.read_timeout,
+            max_reply_bytes=max_reply_bytes,
+        )
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

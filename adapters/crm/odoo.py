@@ -85,11 +85,8 @@ class OdooAdapter:
     ) -> None:
         self.context = context
         self.options = options
-        self._transport = transport or AiohttpTransport(
-            backend=context.backend,
-            connect_timeout=context.connect_timeout,
-            read_timeout=context.read_timeout,
-            max_reply_bytes=options.max_reply_bytes,
+        self._transport = transport or AiohttpTransport.for_backend(
+            context, max_reply_bytes=options.max_reply_bytes
         )
         self._rpc = XmlRpcClient(
             self._transport,

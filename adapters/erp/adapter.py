@@ -51,11 +51,8 @@ class SoapAdapter:
         self.context = context
         self.options = options
         self._policy = FaultPolicy.from_options(options)
-        self._transport: HttpTransport = transport or AiohttpTransport(
-            backend=context.backend,
-            connect_timeout=context.connect_timeout,
-            read_timeout=context.read_timeout,
-            max_reply_bytes=options.max_reply_bytes,
+        self._transport: HttpTransport = transport or AiohttpTransport.for_backend(
+            context, max_reply_bytes=options.max_reply_bytes
         )
         self._operations: dict[str, SoapOperation] = {}
         self._described: Mapping[str, Operation] = MappingProxyType({})

@@ -500,13 +500,25 @@ class RouteHandler:
         """Answer a write with the resource as its GET route shows it (same shape, same ETag)."""
         assert self.route.answer_with is not None and self.compiled.answer_with is not None
         reader = self.context.handlers[self.route.answer_with.route]
-        params = self.compiled.answer_with.render(scope)
-        path = {k: str(v) for k, v in params.items() if k in reader.compiled.path_params}
-        query = {k: str(v) for k, v in params.items() if k not in path}
-        valid_path, valid_query, _, errors = reader.compiled.params.validate(path, query, {})
+        return await reader.produce_from(self.compiled.answer_with.render(scope))
+
+    async def produce_from(self, params: Mapping[str, Any]) -> Produced:
+        """This route's answer for params another route rendered (includes, answer_with).
+
+        The params go through this route's own validation, as a client's would.
+        """
+        raw = {
+            k: ",".join(map(str, v)) if isinstance(v, list) else str(v)
+            for k, v in params.items()
+            if v is not None
+        }
+        path = {k: v for k, v in raw.items() if k in self.compiled.path_params}
+        query = {k: v for k, v in raw.items() if k not in path}
+        valid_path, valid_query, _, errors = self.compiled.params.validate(path, query, {})
         if errors:
             raise validation_problem(errors)
-        return await reader.produce(Inputs(valid_path, valid_query, {}, None, None))
+        page = start_page(self.route.pagination, None, None) if self.route.pagination else None
+        return await self.produce(Inputs(valid_path, valid_query, {}, None, page))
 
     async def _current_token(self, inputs: Inputs) -> str | None:
         """A PATCH without If-Match reads the current concurrency token through the GET route."""
@@ -548,20 +560,10 @@ class RouteHandler:
             access = self.context.access.for_route(include.route)
             if not access.public and not principal.allows(access.scopes):
                 return None, forbidden(principal.missing(access.scopes))
-        params = self.compiled.includes[name].render({"result": data})
-        raw = {
-            k: ",".join(map(str, v)) if isinstance(v, list) else str(v)
-            for k, v in params.items()
-            if v is not None
-        }
-        path = {k: v for k, v in raw.items() if k in target.compiled.path_params}
-        query = {k: v for k, v in raw.items() if k not in path}
-        valid_path, valid_query, _, errors = target.compiled.params.validate(path, query, {})
-        if errors:
-            return None, validation_problem(errors)
-        page = start_page(target.route.pagination, None, None) if target.route.pagination else None
         try:
-            produced = await target.produce(Inputs(valid_path, valid_query, {}, None, page))
+            produced = await target.produce_from(
+                self.compiled.includes[name].render({"result": data})
+            )
         except Problem as problem:
             return None, problem
         return produced.data, None
