@@ -17,24 +17,27 @@ from facade.middlewares import (
     request_id_middleware,
 )
 from facade.middlewares.access_log import access_log_middleware, record_backend_call
-from facade.openapi import build_openapi
 from facade.openapi.serve import add_docs
 from facade.ops import add_ops
-from facade.routes import add_routes, cursor_secret
+from facade.reload import Reloader
+from facade.routes import cursor_secret
 from facade.routes.caching import RouteCache
-from facade.routes.handler import HandlerContext
 from facade.routes.idempotency import Idempotency
 from facade.routes.outbox import add_operations_route, deliverer
 from facade.runtime import CLASSIFICATION, Runtime
 from facade.security import require_ops
 from facade.security.install import install_security
+from facade.serving import Served, Serving, Shared, served_middleware
 from resilience import OutboxWorker
+from resilience.audit import AuditLog
 
-__all__ = ["OUTBOX_WORKER", "RUNTIME", "STARTED_AT", "create_app"]
+__all__ = ["OUTBOX_WORKER", "RELOADER", "RUNTIME", "SERVING", "STARTED_AT", "create_app"]
 
 RUNTIME = web.AppKey("runtime", Runtime)
 OUTBOX_WORKER = web.AppKey("outbox_worker", OutboxWorker)
 STARTED_AT = web.AppKey("started_at", float)
+SERVING = web.AppKey("serving", Serving)
+RELOADER = web.AppKey("reloader", Reloader)
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -71,10 +74,12 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     the worker's polling would move a fake clock on its own).
     """
     settings = runtime.settings
-    # Outermost first: the request id exists before anything can fail; CORS headers go on
-    # problems too; bodies are compressed last, once they are final.
+    # Outermost first: a request is counted out of its configuration generation however it
+    # ends; the request id exists before anything can fail; CORS headers go on problems too;
+    # bodies are compressed last, once they are final.
     metrics = Metrics()
     middlewares: list[Middleware] = [
+        served_middleware,
         request_id_middleware,
         access_log_middleware(metrics),
         cors_middleware(settings.cors),
@@ -84,48 +89,47 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     app = web.Application(middlewares=middlewares, client_max_size=settings.api.body_limit)
     app[RUNTIME] = runtime
     app[STARTED_AT] = time.monotonic()
-
-    async def close_runtime(app: web.Application) -> None:
-        await app[RUNTIME].close()
-
-    app.on_cleanup.append(close_runtime)
-    app.router.add_get("/healthz", _healthz)
-    add_ops(app, runtime, metrics, require_ops)
     runtime.observers.append(record_backend_call)
-    add_docs(app, build_openapi(settings, title=settings.api.title, version=settings.api.version))
-    idempotency = (
-        Idempotency(runtime.idempotency, ttl_s=settings.api.idempotency_ttl)
-        if runtime.idempotency is not None
-        else None
-    )
+    # Inside the problem middleware: header guard, authentication and scopes, rate limits.
+    security = install_security(app, settings, runtime.clock)
     route_cache = (
         RouteCache(runtime.cache, runtime.clock, on_lookup=metrics.cache_lookup)
         if runtime.cache is not None
         else None
     )
-    # Inside the problem middleware: header guard, authentication and scopes, rate limits.
-    security = install_security(app, settings, runtime.clock)
-    context = HandlerContext(
+    shared = Shared(
         cursor_secret=cursor_secret(settings),
-        idempotency=idempotency,
+        idempotency=(
+            Idempotency(runtime.idempotency, ttl_s=settings.api.idempotency_ttl)
+            if runtime.idempotency is not None
+            else None
+        ),
         cache=route_cache,
         outbox=runtime.outbox,
-        access=security.table,
     )
-    handlers = add_routes(app, runtime.backends.routes, runtime.caller(), context)
+    serving = Serving(Served(runtime, runtime.generation, shared, security.table))
+    audit = AuditLog(runtime.store, clock=runtime.clock) if runtime.store is not None else None
+    reloader = Reloader(runtime, serving, security, shared, metrics, audit=audit)
+    app[SERVING] = serving
+    app[RELOADER] = reloader
+
+    app.router.add_get("/healthz", _healthz)
+    add_ops(app, runtime, metrics, require_ops, audit=audit, reloader=reloader)
+    add_docs(app, lambda: serving.current.openapi)
     if runtime.outbox is not None:
-        add_operations_route(app, runtime.outbox, context)
+        add_operations_route(app, runtime.outbox, lambda: serving.current.context)
         if outbox_worker:
             app.cleanup_ctx.append(_outbox_worker)
-    for handler in handlers.values():
-        if handler.compiled.method == "GET":
-            handler.cache_policy = (
-                handler.route.cache or settings.backends[handler.route.backend].cache
-            )
+    serving.install(app)  # last: every path no fixed route claims
 
-    async def stop_refreshes(app: web.Application) -> None:
+    async def stop_background_work(app: web.Application) -> None:
         if route_cache is not None:
             await route_cache.close()
+        await reloader.close()
 
-    app.on_shutdown.append(stop_refreshes)
+    async def close_runtime(app: web.Application) -> None:
+        await app[RUNTIME].close()
+
+    app.on_shutdown.append(stop_background_work)
+    app.on_cleanup.append(close_runtime)
     return app

@@ -10,6 +10,7 @@ port opens.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import structlog
@@ -41,13 +42,27 @@ class Backends:
                 log.exception("adapter close failed", backend=name)
 
 
-async def open_backends(settings: Settings, registry: AdapterRegistry | None = None) -> Backends:
-    """Build and start every adapter and compile every route; raise ConfigError with all issues."""
+async def open_backends(
+    settings: Settings,
+    registry: AdapterRegistry | None = None,
+    *,
+    reuse: Mapping[str, Adapter] | None = None,
+) -> Backends:
+    """Build and start every adapter and compile every route; raise ConfigError with all issues.
+
+    Adapters in ``reuse`` (a reload's unchanged backends, already started) are taken as they
+    are, and never closed here: they still belong to the generation in service.
+    """
     registry = registry or AdapterRegistry()
+    reuse = reuse or {}
     backends = Backends()
+    started = Backends()
     issues: list[ConfigIssue] = []
     try:
         for name in settings.backends:
+            if name in reuse:
+                backends.adapters[name] = reuse[name]
+                continue
             adapter = _build_adapter(settings, name, registry, issues)
             if adapter is None:
                 continue
@@ -61,13 +76,13 @@ async def open_backends(settings: Settings, registry: AdapterRegistry | None = N
                     settings.issue(("backends", name), f"the adapter failed to start: {exc}")
                 )
                 continue
-            backends.adapters[name] = adapter
+            backends.adapters[name] = started.adapters[name] = adapter
         backends.routes = compile_routes(settings, backends.adapters, load_converters(), issues)
     except BaseException:
-        await backends.close()
+        await started.close()
         raise
     if issues:
-        await backends.close()
+        await started.close()
         raise ConfigError(settings.source, issues)
     return backends
 

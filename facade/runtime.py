@@ -3,17 +3,23 @@
 ``Runtime.open`` is the composition root's second half (after settings): it opens the backends
 (which may still reject the configuration), the store, and builds one policy per backend with the
 adapters' error classes wired into resilience's injected predicates. ``close`` releases it all.
+
+What a configuration reload replaces is a :class:`Generation`: the settings, started adapters,
+compiled routes and policies of one configuration. The store, the caches, the outbox, the clock,
+the event bus and the breaker registry outlive generations, so the breaker of a backend whose
+settings did not change keeps its state across a reload.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import structlog
 
+from adapters.base import Adapter
 from adapters.errors import AdapterError
 from adapters.registry import AdapterRegistry
 from facade.backends import Backends, open_backends
@@ -33,7 +39,7 @@ from resilience import (
     SystemClock,
 )
 
-__all__ = ["CLASSIFICATION", "PolicyCaller", "Runtime"]
+__all__ = ["CLASSIFICATION", "Generation", "PolicyCaller", "Runtime"]
 
 log = structlog.get_logger("veneer.runtime")
 
@@ -58,11 +64,46 @@ def default_deadline(settings: Settings, backend: str) -> float:
     return min(30.0, per_attempt * spec.retry.attempts + spec.retry.backoff_max)
 
 
-class PolicyCaller:
-    """The BackendCaller of a running gateway: every call goes through its backend's policy."""
+def _same_system(old: Any, new: Any) -> bool:
+    """Whether two backend settings address the same system the same way (the adapter is reusable)."""
+    ignore = {"breaker": None, "retry": None, "bulkhead": None, "cache": None, "description": ""}
+    return bool(replace(old, **ignore) == replace(new, **ignore))
 
-    def __init__(self, runtime: Runtime) -> None:
+
+@dataclass
+class Generation:
+    """One configuration in service: its settings, started adapters, routes and policies."""
+
+    number: int
+    settings: Settings
+    backends: Backends
+    policies: dict[str, BackendPolicy]
+
+    def reused_from(self, older: Generation) -> set[str]:
+        """The backends whose adapter this generation took over from ``older``."""
+        return {
+            name
+            for name, adapter in self.backends.adapters.items()
+            if older.backends.adapters.get(name) is adapter
+        }
+
+    async def close_except(self, kept: Mapping[str, Adapter]) -> None:
+        """Close this generation's adapters, except those a newer one took over."""
+        for name, adapter in self.backends.adapters.items():
+            if kept.get(name) is not adapter:
+                await Backends(adapters={name: adapter}).close()
+
+
+class PolicyCaller:
+    """The BackendCaller of one generation: every call goes through its backend's policy.
+
+    A request keeps the generation it started on: a reload mid-call does not change the adapter
+    or policy under it.
+    """
+
+    def __init__(self, runtime: Runtime, generation: Generation) -> None:
         self.runtime = runtime
+        self.generation = generation
 
     async def call(
         self,
@@ -73,9 +114,11 @@ class PolicyCaller:
         timeout: float | None,
         idempotent: bool,
     ) -> Any:
-        runtime = self.runtime
-        adapter = runtime.backends.adapters[backend]
-        deadline = runtime.deadline(backend, timeout)
+        runtime, generation = self.runtime, self.generation
+        adapter = generation.backends.adapters[backend]
+        deadline = Deadline(
+            runtime.clock, timeout or default_deadline(generation.settings, backend)
+        )
 
         async def attempt(remaining: float | None) -> Any:
             started = time.perf_counter()
@@ -91,7 +134,7 @@ class PolicyCaller:
             finally:
                 runtime.observe(backend, operation, outcome, time.perf_counter() - started)
 
-        return await runtime.policies[backend].call(
+        return await generation.policies[backend].call(
             attempt,
             operation=operation,
             deadline=deadline,
@@ -101,18 +144,29 @@ class PolicyCaller:
 
 @dataclass
 class Runtime:
-    settings: Settings
-    backends: Backends
+    generation: Generation
     store: Store | None
     clock: Clock
     events: EventBus
     breakers: BreakerRegistry
-    policies: dict[str, BackendPolicy] = field(default_factory=dict)
+    registry: AdapterRegistry = field(default_factory=AdapterRegistry)
     cache: ResponseCache | None = None
     idempotency: IdempotencyStore | None = None
     outbox: Outbox | None = None
     #: called after every backend attempt: (backend, operation, outcome, seconds)
     observers: list[Callable[[str, str, str, float], None]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        return self.generation.settings
+
+    @property
+    def backends(self) -> Backends:
+        return self.generation.backends
+
+    @property
+    def policies(self) -> dict[str, BackendPolicy]:
+        return self.generation.policies
 
     @classmethod
     async def open(
@@ -124,6 +178,7 @@ class Runtime:
         with_store: bool = True,
     ) -> Runtime:
         clock = clock or SystemClock()
+        registry = registry or AdapterRegistry()
         backends = await open_backends(settings, registry)
         store = None
         try:
@@ -133,25 +188,67 @@ class Runtime:
             await backends.close()
             raise
         events = EventBus()
-        runtime = cls(
-            settings, backends, store, clock, events, BreakerRegistry(clock=clock, events=events)
-        )
-        for name, spec in settings.backends.items():
-            runtime.policies[name] = BackendPolicy(
-                name,
-                breaker=spec.breaker,
-                retry=spec.retry,
-                bulkhead=spec.bulkhead,
-                breakers=runtime.breakers,
-                classification=CLASSIFICATION,
-                clock=clock,
-                events=events,
-            )
+        breakers = BreakerRegistry(clock=clock, events=events)
+        first = Generation(1, settings, backends, {})
+        runtime = cls(first, store, clock, events, breakers, registry)
+        first.policies.update(runtime._policies(settings, None))
         runtime.cache = ResponseCache(store, clock=clock)
         if store is not None:
             runtime.idempotency = IdempotencyStore(store, clock=clock)
             runtime.outbox = Outbox(store, clock=clock)
         return runtime
+
+    async def prepare(self, settings: Settings) -> Generation:
+        """Open the next generation from ``settings`` without putting it in service.
+
+        Adapters of backends that address the same system the same way are taken over, not
+        restarted; the others start now (a WSDL loads here). Raises ConfigError with every issue
+        found, having closed whatever it started; the current generation is untouched.
+        """
+        current = self.generation
+        reuse = {
+            name: adapter
+            for name, adapter in current.backends.adapters.items()
+            if name in settings.backends
+            and _same_system(current.settings.backends[name], settings.backends[name])
+        }
+        backends = await open_backends(settings, self.registry, reuse=reuse)
+        return Generation(current.number + 1, settings, backends, {})
+
+    def adopt(self, generation: Generation) -> Generation:
+        """Put ``generation`` in service (no await: atomic on the loop); returns the retired one.
+
+        Breakers of removed backends go; a backend that now addresses another system starts
+        with a fresh breaker; every other breaker keeps its state and takes the new settings.
+        """
+        retired = self.generation
+        reused = generation.reused_from(retired)
+        self.breakers.retain(generation.settings.backends)
+        for name in generation.settings.backends:
+            if name in retired.settings.backends and name not in reused:
+                self.breakers.forget(name)
+        generation.policies.update(self._policies(generation.settings, retired))
+        self.generation = generation
+        return retired
+
+    def _policies(self, settings: Settings, retired: Generation | None) -> dict[str, BackendPolicy]:
+        """One policy per backend; an unchanged backend keeps its policy (bulkhead, budget)."""
+        policies: dict[str, BackendPolicy] = {}
+        for name, spec in settings.backends.items():
+            if retired is not None and retired.settings.backends.get(name) == spec:
+                policies[name] = retired.policies[name]
+                continue
+            policies[name] = BackendPolicy(
+                name,
+                breaker=spec.breaker,
+                retry=spec.retry,
+                bulkhead=spec.bulkhead,
+                breakers=self.breakers,
+                classification=CLASSIFICATION,
+                clock=self.clock,
+                events=self.events,
+            )
+        return policies
 
     def observe(self, backend: str, operation: str, outcome: str, seconds: float) -> None:
         for observer in self.observers:
@@ -160,8 +257,8 @@ class Runtime:
             except Exception:
                 log.exception("backend call observer failed")
 
-    def caller(self) -> PolicyCaller:
-        return PolicyCaller(self)
+    def caller(self, generation: Generation | None = None) -> PolicyCaller:
+        return PolicyCaller(self, generation or self.generation)
 
     def deadline(self, backend: str, timeout: float | None) -> Deadline:
         return Deadline(self.clock, timeout or default_deadline(self.settings, backend))

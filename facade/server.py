@@ -11,12 +11,12 @@ from typing import cast
 import structlog
 from aiohttp import web
 
-from facade.app import create_app
+from facade.app import RELOADER, create_app
 from facade.logs import configure_logging
 from facade.runtime import Runtime
 from facade.settings import Settings
 
-__all__ = ["run_demo", "run_gateway", "run_sandbox", "start_gateway"]
+__all__ = ["reload_on_hangup", "run_demo", "run_gateway", "run_sandbox", "start_gateway"]
 
 log = structlog.get_logger("veneer")
 
@@ -66,6 +66,26 @@ async def start_gateway(
     return runner, f"http://{host}:{bound}"
 
 
+def reload_on_hangup(runner: web.AppRunner) -> None:
+    """SIGHUP reloads the configuration file (as ``POST /ops/reload`` does); the log says how it went."""
+    reloader = runner.app[RELOADER]
+    loop = asyncio.get_running_loop()
+    running: set[asyncio.Task[None]] = set()
+
+    async def reload() -> None:
+        try:
+            await reloader.reload(actor="signal:SIGHUP")
+        except Exception:
+            log.exception("configuration reload failed")
+
+    def hangup() -> None:
+        task = loop.create_task(reload())
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, hangup)
+
+
 async def _until_stopped() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -98,6 +118,7 @@ async def run_gateway(
 
     async def gateway() -> Callable[[], Awaitable[None]]:
         runner, url = await start_gateway(settings, host=host, port=port, reuse_port=reuse_port)
+        reload_on_hangup(runner)
         log.info("gateway listening", url=url, config=str(settings.source))
         warn_demo_credentials(settings)
         return runner.cleanup
@@ -134,6 +155,7 @@ async def run_demo(settings: Settings) -> None:
 
     async def gateway() -> Callable[[], Awaitable[None]]:
         runner, url = await start_gateway(settings)
+        reload_on_hangup(runner)
         print(_demo_banner(url, settings, sandbox.urls()), flush=True)
         print(_credentials_banner(settings), flush=True)
         return runner.cleanup

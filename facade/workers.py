@@ -2,7 +2,7 @@
 
 The kernel spreads connections over the workers; they share nothing in memory and everything
 durable through the store (cache, idempotency, outbox). The supervisor starts N workers, passes
-SIGINT/SIGTERM on to them, and restarts one that dies, at most once every few seconds, so a
+SIGINT/SIGTERM on to them (and SIGHUP, so every worker reloads its configuration), and restarts one that dies, at most once every few seconds, so a
 crash loop does not spin.
 """
 
@@ -68,8 +68,14 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
             if process.poll() is None:
                 process.send_signal(signum)
 
+    def hangup(signum: int, _frame: object) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signum)
+
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, hangup)
     last_restart = 0.0
     while not stopping:
         time.sleep(0.2)

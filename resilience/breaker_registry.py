@@ -7,7 +7,7 @@ dashboard list and find them by name. Names are ``"erp"`` or, with ``per_operati
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from resilience.breaker import CircuitBreaker, every_exception
 from resilience.breaker_config import BreakerConfig
@@ -60,6 +60,19 @@ class BreakerRegistry:
 
     def find(self, name: str) -> CircuitBreaker | None:
         return self._breakers.get(name)
+
+    def retain(self, backends: Collection[str]) -> list[str]:
+        """Drop the breakers of backends no longer configured (a reload); returns their names."""
+        keep = set(backends)
+        dropped = [n for n in self._breakers if n.partition(":")[0] not in keep]
+        for name in dropped:
+            del self._breakers[name]
+        return dropped
+
+    def forget(self, backend: str) -> None:
+        """Drop a backend's breakers, so the next ``get`` starts afresh (its settings changed)."""
+        for name in [n for n in self._breakers if n.partition(":")[0] == backend]:
+            del self._breakers[name]
 
     def tick(self) -> None:
         """Lift every forcing whose TTL has run out (the dashboard's poll calls this)."""

@@ -8,6 +8,8 @@ the rest of the pipeline: rate limits, cache keys, idempotency scopes, includes.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -23,13 +25,20 @@ __all__ = ["auth_middleware"]
 log = structlog.get_logger("veneer.auth")
 
 
-def auth_middleware(authenticator: Authenticator, table: AccessTable) -> Middleware:
+class Credentials(Protocol):
+    """Where the middleware finds who is trusted and what each route needs (a reload swaps both)."""
+
+    authenticator: Authenticator
+    table: AccessTable
+
+
+def auth_middleware(security: Credentials) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        access = table.lookup(request)
+        access = security.table.lookup(request)
         if access is None:  # not an /api route: health, docs, ops (which has its own guard)
             return await handler(request)
         try:
-            principal = await authenticator.authenticate(request)
+            principal = await security.authenticator.authenticate(request)
         except Unauthenticated as error:
             log.info("credential refused", route=access.key, reason=error.reason)
             raise unauthenticated(error) from None

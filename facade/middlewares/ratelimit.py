@@ -7,6 +7,8 @@ limited route, success or problem, carries the RateLimit and RateLimit-Policy he
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
@@ -19,10 +21,17 @@ from resilience.ratelimit import RateLimiter
 __all__ = ["rate_limit_middleware"]
 
 
-def rate_limit_middleware(limiter: RateLimiter) -> Middleware:
+class Limits(Protocol):
+    """Where the middleware finds the limiter: None when rate limiting is off (a reload swaps it)."""
+
+    limiter: RateLimiter | None
+
+
+def rate_limit_middleware(limits: Limits) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         access = request.get(ACCESS)
-        if access is None or access.limit is None:
+        limiter = limits.limiter
+        if access is None or access.limit is None or limiter is None:
             return await handler(request)
         key = limit_key(request.get(PRINCIPAL, ANONYMOUS), access, request)
         decision = await limiter.acquire(key, access.limit)

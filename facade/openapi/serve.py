@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
-from typing import Any
 
-import orjson
 from aiohttp import web
 
 __all__ = ["add_docs"]
 
 
-def add_docs(app: web.Application, document: dict[str, Any]) -> None:
-    spec = orjson.dumps(document)
+def add_docs(app: web.Application, document: Callable[[], bytes]) -> None:
+    """``document()`` is the OpenAPI document (JSON) of the configuration in service."""
     page = files("facade").joinpath("static/docs.html").read_bytes()
 
     async def openapi_json(request: web.Request) -> web.Response:
-        return web.Response(body=spec, content_type="application/json")
+        return web.Response(body=document(), content_type="application/json")
 
     async def docs(request: web.Request) -> web.Response:
         return web.Response(

@@ -9,15 +9,25 @@ from aiohttp import web
 from facade.metrics import Metrics
 from facade.ops.api import Authorize, add_ops_routes
 from facade.ops.health import readiness_handler
+from facade.ops.reload import reload_handler
 from facade.ops.stats import BackendStats
 from facade.ops.stream import DashboardFeed
+from facade.reload import Reloader
 from facade.runtime import Runtime
 from resilience.audit import AuditLog
 
 __all__ = ["add_ops"]
 
 
-def add_ops(app: web.Application, runtime: Runtime, metrics: Metrics, authorize: Authorize) -> None:
+def add_ops(
+    app: web.Application,
+    runtime: Runtime,
+    metrics: Metrics,
+    authorize: Authorize,
+    *,
+    audit: AuditLog | None = None,
+    reloader: Reloader | None = None,
+) -> None:
     stats = BackendStats(runtime.clock)
     runtime.observers.append(metrics.backend_call)
     runtime.observers.append(
@@ -26,7 +36,8 @@ def add_ops(app: web.Application, runtime: Runtime, metrics: Metrics, authorize:
         )
     )
     metrics.subscribe(runtime.events)
-    audit = AuditLog(runtime.store, clock=runtime.clock) if runtime.store is not None else None
+    if audit is None and runtime.store is not None:
+        audit = AuditLog(runtime.store, clock=runtime.clock)
     feed = DashboardFeed(runtime, stats)
     page = files("facade").joinpath("static/ops.html").read_bytes()
 
@@ -49,5 +60,7 @@ def add_ops(app: web.Application, runtime: Runtime, metrics: Metrics, authorize:
     app.router.add_get("/ops/", dashboard)
     app.router.add_get("/ops/events", feed.handler(authorize))
     app.router.add_get("/metrics", metrics_handler)
-    app.router.add_get("/readyz", readiness_handler(runtime))
+    app.router.add_get("/readyz", readiness_handler(runtime, reloader))
     add_ops_routes(app, runtime, audit, authorize)
+    if reloader is not None:
+        app.router.add_post("/ops/reload", reload_handler(reloader, authorize))

@@ -22,7 +22,7 @@ from resilience import BreakerSnapshot, OutboxEntry
 from resilience.audit import AuditLog
 from resilience.outbox_entry import EntryNotFound, InvalidTransition
 
-__all__ = ["Authorize", "add_ops_routes", "snapshot_json"]
+__all__ = ["Authorize", "add_ops_routes", "ops_json", "read_object", "snapshot_json"]
 
 #: ``authorize(request, write)`` returns the actor's name or raises a 401/403 Problem.
 Authorize = Callable[[web.Request, bool], Awaitable[str]]
@@ -62,7 +62,7 @@ def entry_json(entry: OutboxEntry) -> dict[str, Any]:
     }
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
+def ops_json(data: Any, status: int = 200) -> web.Response:
     # Backend error texts can quote what they were sent: scrub every configured secret.
     return web.Response(
         status=status,
@@ -72,7 +72,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def read_object(request: web.Request) -> dict[str, Any]:
     try:
         body = orjson.loads(await request.read() or b"{}")
     except orjson.JSONDecodeError as exc:
@@ -103,7 +103,7 @@ class OpsApi:
 
     async def list_breakers(self, request: web.Request) -> web.Response:
         await self.authorize(request, False)
-        return _json(
+        return ops_json(
             {"breakers": [snapshot_json(b.snapshot()) for b in self.runtime.breakers.all()]}
         )
 
@@ -116,12 +116,12 @@ class OpsApi:
             history = [
                 e.as_dict() for e in await self.audit.recent(target=f"breaker:{name}", limit=20)
             ]
-        return _json({**snapshot, "audit": history})
+        return ops_json({**snapshot, "audit": history})
 
     async def force_breaker(self, request: web.Request) -> web.Response:
         actor = await self.authorize(request, True)
         breaker = self._breaker(request.match_info["name"])
-        body = await _body(request)
+        body = await read_object(request)
         state, ttl, reason = body.get("state"), body.get("ttl_s"), body.get("reason", "")
         errors = []
         if state not in _FORCE_TARGETS:
@@ -149,20 +149,22 @@ class OpsApi:
                 before=before["state"],
                 after=after["state"],
             )
-        return _json(after)
+        return ops_json(after)
 
     async def list_outbox(self, request: web.Request) -> web.Response:
         await self.authorize(request, False)
         outbox = self._outbox()
         limit = min(int(request.query.get("limit", "100") or 100), 500)
         entries = await outbox.list(status=request.query.get("status"), limit=limit)
-        return _json({"counts": await outbox.counts(), "entries": [entry_json(e) for e in entries]})
+        return ops_json(
+            {"counts": await outbox.counts(), "entries": [entry_json(e) for e in entries]}
+        )
 
     def outbox_action(self, action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def act(request: web.Request) -> web.Response:
             actor = await self.authorize(request, True)
             entry_id = request.match_info["id"]
-            reason = (await _body(request)).get("reason", "")
+            reason = (await read_object(request)).get("reason", "")
             try:
                 before = await self._outbox().get(entry_id)
                 entry = await getattr(self._outbox(), action)(entry_id)
@@ -179,14 +181,14 @@ class OpsApi:
                     before=before.status if before else None,
                     after=entry.status,
                 )
-            return _json(entry_json(entry))
+            return ops_json(entry_json(entry))
 
         return act
 
     async def list_audit(self, request: web.Request) -> web.Response:
         await self.authorize(request, False)
         entries = await self.audit.recent(limit=100) if self.audit else []
-        return _json({"audit": [e.as_dict() for e in entries]})
+        return ops_json({"audit": [e.as_dict() for e in entries]})
 
 
 def add_ops_routes(

@@ -2,7 +2,8 @@
 
 A backend whose breaker is open does not make the gateway unready: veneer is built to serve
 such a backend degraded (from cache, through the outbox), so taking it out of a load balancer
-would turn a partial outage into a total one. Those backends are listed instead.
+would turn a partial outage into a total one. Those backends are listed instead, with the
+configuration generation in service and the settings a reload changed that wait for a restart.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
+from facade.reload import Reloader
 from facade.runtime import Runtime
 
 __all__ = ["readiness_handler"]
 
 
-def readiness_handler(runtime: Runtime) -> web.Handler:  # type: ignore[name-defined]
+def readiness_handler(runtime: Runtime, reloader: Reloader | None = None) -> web.Handler:  # type: ignore[name-defined]
     async def readyz(request: web.Request) -> web.Response:
         store = "none"
         ready = True
@@ -37,6 +39,8 @@ def readiness_handler(runtime: Runtime) -> web.Handler:  # type: ignore[name-def
             "store": store,
             "backends": sorted(runtime.settings.backends),
             "degraded_backends": degraded,
+            "generation": runtime.generation.number,
+            "restart_required": reloader.restart_required if reloader else [],
         }
         return web.Response(
             status=200 if ready else 503,

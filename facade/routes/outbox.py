@@ -10,7 +10,7 @@ breaker lets calls through; after ``max_attempts`` an entry is dead-lettered for
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -132,13 +132,17 @@ def _visible(entry: OutboxEntry, request: web.Request) -> bool:
     return owner is None or owner == request.get(PRINCIPAL, ANONYMOUS).id
 
 
-def add_operations_route(app: web.Application, outbox: Outbox, context: HandlerContext) -> None:
+def add_operations_route(
+    app: web.Application, outbox: Outbox, context: Callable[[], HandlerContext]
+) -> None:
+    """``context()`` is the handlers' context of the configuration in service."""
+
     async def show(request: web.Request) -> web.Response:
         entry = await outbox.get(request.match_info["id"])
         if entry is None or not _visible(entry, request):
             raise Problem(404, "not_found", "Not found", "No such operation.")
         return web.Response(
-            body=canonical_json(view(entry, context)),
+            body=canonical_json(view(entry, context())),
             content_type="application/json",
             headers={"Cache-Control": "no-store"},
         )
@@ -150,9 +154,12 @@ def deliverer(runtime: Runtime) -> Any:
     """The worker's delivery: the same policy as a live call, made retry-safe by the stored key."""
 
     async def deliver(entry: OutboxEntry) -> Any:
-        adapter = runtime.backends.adapters[entry.backend]
+        generation = runtime.generation  # the configuration in service now, not at enqueueing
+        adapter = generation.backends.adapters.get(entry.backend)
+        if adapter is None:  # a reload removed the backend: this write can never be delivered
+            raise LookupError(f"backend {entry.backend!r} is no longer configured")
         params = entry.params["params"]
-        result = await runtime.policies[entry.backend].call(
+        result = await generation.policies[entry.backend].call(
             lambda remaining: adapter.call(entry.operation, params, timeout=remaining),
             operation=entry.operation,
             deadline=runtime.deadline(entry.backend, None),

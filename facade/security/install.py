@@ -39,6 +39,38 @@ class Security:
     jwks: JwksSource | None
     guard: OpsGuard
 
+    def adopt(
+        self, new: Security, *, settings_before: Settings, settings_after: Settings
+    ) -> Security:
+        """Take a reloaded configuration's security in place; returns what to close afterwards.
+
+        What did not change is kept: the rate limiter's buckets when ``rate_limit`` is the same,
+        the authenticator (and its JWKS polling) when ``auth`` is. The ops guard object stays
+        installed and takes the new credentials.
+        """
+        unused = Security(new.table, new.authenticator, new.limiter, new.jwks, new.guard)
+        if settings_before.rate_limit == settings_after.rate_limit:
+            unused.limiter, new.limiter = new.limiter, self.limiter
+        else:
+            unused.limiter = self.limiter
+        if settings_before.auth == settings_after.auth:
+            unused.jwks, new.jwks = new.jwks, self.jwks
+            new.authenticator = self.authenticator
+        else:
+            unused.jwks = self.jwks
+            if new.jwks is not None:
+                new.jwks.start()
+        self.table, self.authenticator = new.table, new.authenticator
+        self.limiter, self.jwks = new.limiter, new.jwks
+        self.guard.adopt(new.guard)
+        return unused
+
+    async def close(self) -> None:
+        if self.jwks is not None:
+            await self.jwks.close()
+        if self.limiter is not None:
+            await self.limiter.close()
+
 
 SECURITY = web.AppKey("security", Security)
 
@@ -92,9 +124,9 @@ def install_security(app: web.Application, settings: Settings, clock: Clock) -> 
     remember_secrets(settings)
     security = build_security(settings, clock)
     app.middlewares.append(header_guard_middleware)
-    app.middlewares.append(auth_middleware(security.authenticator, security.table))
-    if security.limiter is not None:
-        app.middlewares.append(rate_limit_middleware(security.limiter))
+    # Both read the security object on every request: a reload swaps what it holds.
+    app.middlewares.append(auth_middleware(security))
+    app.middlewares.append(rate_limit_middleware(security))
     app[SECURITY] = security
     app[OPS_GUARD] = security.guard
 
@@ -102,10 +134,7 @@ def install_security(app: web.Application, settings: Settings, clock: Clock) -> 
         if security.jwks is not None:
             security.jwks.start()
         yield
-        if security.jwks is not None:
-            await security.jwks.close()
-        if security.limiter is not None:
-            await security.limiter.close()
+        await security.close()
 
     app.cleanup_ctx.append(lifecycle)
     return security

@@ -34,6 +34,14 @@ class OpsGuard:
         self._reader = _digest(ops.read_token.reveal()) if ops.read_token else None
         self._public_read = ops.public_read
 
+    def adopt(self, other: OpsGuard) -> None:
+        """Take the credentials of a reloaded configuration (the guard itself stays installed)."""
+        self._admin, self._reader, self._public_read = (
+            other._admin,
+            other._reader,
+            other._public_read,
+        )
+
     def check(self, request: web.Request, write: bool) -> str:
         offered = _bearer(request)
         digest = _digest(offered) if offered else None

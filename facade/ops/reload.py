@@ -1,0 +1,47 @@
+"""``POST /ops/reload``: reload the configuration file now (what SIGHUP does), as the ops admin.
+
+200 with what changed, or 422 ``config_invalid`` with every issue found while the running
+configuration keeps serving. Either way the attempt is audited and logged.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from facade.ops.api import Authorize, ops_json, read_object
+from facade.problems import Problem
+from facade.redaction import redact
+from facade.reload import Reloader
+
+__all__ = ["reload_handler"]
+
+
+def reload_handler(reloader: Reloader, authorize: Authorize) -> web.Handler:  # type: ignore[name-defined]
+    async def reload(request: web.Request) -> web.Response:
+        actor = await authorize(request, True)
+        reason = (await read_object(request)).get("reason", "")
+        if not isinstance(reason, str) or len(reason) > 500:
+            raise Problem(
+                400,
+                "validation_failed",
+                "Invalid request",
+                "See errors.",
+                extra={
+                    "errors": [
+                        {"field": "body.reason", "message": "text of at most 500 characters"}
+                    ]
+                },
+            )
+        outcome = await reloader.reload(actor=actor, reason=reason)
+        if not outcome.applied:
+            raise Problem(
+                422,
+                "config_invalid",
+                "Configuration rejected",
+                f"{outcome.source} has {len(outcome.issues)} issue(s); "
+                f"generation {outcome.generation} keeps serving.",
+                extra=redact({"errors": outcome.issues, "generation": outcome.generation}),
+            )
+        return ops_json(outcome.as_dict())
+
+    return reload

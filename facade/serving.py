@@ -1,0 +1,173 @@
+"""Configured routes, served by generation, so a reload can swap them in a running application.
+
+aiohttp freezes an application's router when it starts, so the configured routes do not live in
+it: each generation of the configuration gets a router of its own, and one resource registered
+last on the application (under ``/``, so every fixed path such as ``/ops`` or ``/healthz`` is
+matched first) resolves against the generation in service when the request arrives.
+
+The request is pinned to that generation, its handlers, adapters and policies, until it ends.
+Resolution counts it in and :func:`served_middleware` (outermost) counts it out, so a retired
+generation knows when its last request is done and its adapters may close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator, Sized
+from dataclasses import dataclass
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from aiohttp.web_urldispatcher import (
+    AbstractResource,
+    AbstractRoute,
+    MatchInfoError,
+    UrlMappingMatchInfo,
+)
+from yarl import URL
+
+from facade.openapi import build_openapi
+from facade.routes.caching import RouteCache
+from facade.routes.handler import HandlerContext, RouteHandler
+from facade.routes.idempotency import Idempotency
+from facade.runtime import Generation, Runtime
+from facade.security.access import AccessTable
+from resilience import Outbox
+
+__all__ = ["SERVED", "Served", "Serving", "Shared", "served_middleware"]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every generation's handlers share: they outlive a reload."""
+
+    cursor_secret: bytes
+    idempotency: Idempotency | None
+    cache: RouteCache | None
+    outbox: Outbox | None
+
+
+class Served:
+    """One generation as the facade serves it: its router, handlers and OpenAPI document."""
+
+    def __init__(
+        self, runtime: Runtime, generation: Generation, shared: Shared, access: AccessTable
+    ) -> None:
+        settings = generation.settings
+        self.generation = generation
+        self.loaded_at = time.time()
+        self.access = access
+        self.context = HandlerContext(
+            cursor_secret=shared.cursor_secret,
+            idempotency=shared.idempotency,
+            cache=shared.cache,
+            outbox=shared.outbox,
+            access=self.access,
+        )
+        caller = runtime.caller(generation)
+        self.router = web.UrlDispatcher()
+        for key, compiled in generation.backends.routes.items():
+            handler = RouteHandler(compiled, caller, self.context)
+            if compiled.method == "GET":
+                backend = settings.backends[compiled.route.backend]
+                handler.cache_policy = compiled.route.cache or backend.cache
+            self.context.handlers[key] = handler
+            self.router.add_route(compiled.method, compiled.path, handler.handle)
+        self.openapi = orjson.dumps(
+            build_openapi(settings, title=settings.api.title, version=settings.api.version)
+        )
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def number(self) -> int:
+        return self.generation.number
+
+    def enter(self) -> None:
+        self.in_flight += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+        if self.in_flight <= 0:
+            self._idle.set()
+
+    async def drained(self, timeout_s: float) -> bool:
+        """Wait until no request is pinned here any more; False if ``timeout_s`` ran out first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+
+#: The generation a request was resolved against (set on the request by resolution).
+SERVED = web.RequestKey("veneer_served", Served)
+
+
+class Serving:
+    """The generation in service; :meth:`swap` replaces it (no await: atomic on the loop)."""
+
+    def __init__(self, current: Served) -> None:
+        self.current = current
+
+    def swap(self, served: Served) -> Served:
+        retired, self.current = self.current, served
+        return retired
+
+    def install(self, app: web.Application) -> None:
+        """Route every path no fixed route claims to the generation in service."""
+        app.router.register_resource(_ServedResource(self))
+
+
+class _ServedResource(AbstractResource):
+    def __init__(self, serving: Serving) -> None:
+        super().__init__(name=None)
+        self._serving = serving
+
+    @property
+    def canonical(self) -> str:
+        return "/"
+
+    async def resolve(self, request: web.Request) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+        served = self._serving.current
+        match = await served.router.resolve(request)
+        if isinstance(match, MatchInfoError):
+            return None, set(getattr(match.http_exception, "allowed_methods", ()))
+        served.enter()
+        request[SERVED] = served
+        return match, set()
+
+    def url_for(self, **kwargs: str) -> URL:
+        raise NotImplementedError("configured routes are looked up by their generation")
+
+    def add_prefix(self, prefix: str) -> None:
+        raise NotImplementedError("the configured routes cannot move under a sub-application")
+
+    def get_info(self) -> dict[str, str]:  # type: ignore[override]
+        return {"generation": str(self._serving.current.number)}
+
+    def raw_match(self, path: str) -> bool:
+        return False
+
+    def __len__(self) -> int:
+        routes: Sized = self._serving.current.router.routes()
+        return len(routes)
+
+    def __iter__(self) -> Iterator[AbstractRoute]:
+        return iter(self._serving.current.router.routes())
+
+
+@web.middleware
+async def served_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count a request out of the generation it was resolved against, however it ends."""
+    served = request.get(SERVED)
+    if served is None:
+        return await handler(request)
+    try:
+        return await handler(request)
+    finally:
+        served.leave()
