@@ -33,6 +33,8 @@ class MemoryAdapter:
         self.latency = options.latency
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail_with: AdapterError | None = None
+        #: when set, every call waits for it: a test holds a request in flight this way
+        self.gate: asyncio.Event | None = None
         self.started = self.closed = False
 
     async def start(self) -> None:
@@ -49,6 +51,10 @@ class MemoryAdapter:
         self, operation: str, params: Mapping[str, Any], *, timeout: float | None = None
     ) -> Any:
         self.calls.append((operation, dict(params)))
+        if self.closed:
+            raise RuntimeError("called after close()")
+        if self.gate is not None:
+            await self.gate.wait()
         if self.latency:
             await asyncio.sleep(self.latency)
         if self.fail_with is not None:

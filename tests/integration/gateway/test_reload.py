@@ -1,0 +1,359 @@
+"""Configuration reload in a running app: what changes, what survives, and what a bad file does.
+
+The gateway runs over the in-memory adapter kind from a file in the test's tmp dir; each test
+rewrites the file and reloads through ``POST /ops/reload`` (SIGHUP calls the same Reloader; the
+chaos suite sends a real one to a real process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from adapters.registry import AdapterRegistry
+from facade.app import RELOADER, RUNTIME, create_app
+from facade.runtime import Runtime
+from facade.settings import load_settings
+from tests.support.credentials import TEST_API_KEY, TEST_API_KEY_HASH
+from tests.support.memory_adapter import MemoryAdapter
+
+Client = Callable[..., Awaitable[TestClient]]
+ADMIN = {"Authorization": "Bearer reload-test-admin-token"}
+OTHER_KEY = "vk_second_key_for_reload_tests_01"
+
+
+def config(
+    *,
+    endpoint: str = "http://127.0.0.1:1/",
+    name_field: str = "name",
+    extra_route: str = "",
+    failures: int = 5,
+    port: int = 8080,
+) -> str:
+    """The test configuration; ``extra_route`` is appended to ``routes`` as written."""
+    return textwrap.dedent(f"""
+        listen: {{port: {port}}}
+        ops:
+          admin_token: ${{OPS_TOKEN}}
+        auth:
+          api_keys:
+            clients:
+              tester: {{hash: "{TEST_API_KEY_HASH}", scopes: [things:read, things:write]}}
+        backends:
+          mem:
+            kind: memory
+            endpoint: {endpoint}
+            breaker: {{consecutive_failures: {failures}}}
+            options:
+              records:
+                "1": {{name: one}}
+                "2": {{name: two}}
+          other:
+            kind: memory
+            endpoint: http://127.0.0.1:2/
+            options:
+              records: {{"9": {{name: nine}}}}
+        routes:
+          GET /api/v1/things/{{id}}:
+            backend: mem
+            operation: get
+            request: {{id: path.id}}
+            response: {{id: path.id, {name_field}: result.name}}
+          GET /api/v1/others/{{id}}:
+            backend: other
+            operation: get
+            request: {{id: path.id}}
+    """) + extra_route
+
+
+EXTRA_ROUTE = """\
+  GET /api/v1/things:
+    backend: mem
+    operation: list
+"""
+
+
+def load(path: Path) -> Any:
+    return load_settings(path, environ={"OPS_TOKEN": "reload-test-admin-token"}, kinds=["memory"])
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "gateway.yaml"
+    path.write_text(config())
+    return path
+
+
+@pytest.fixture
+async def client(config_file: Path, aiohttp_client: Client) -> TestClient:
+    registry = AdapterRegistry(discover=list)
+    registry.register("memory", MemoryAdapter)
+    app = create_app(await Runtime.open(load(config_file), registry=registry, with_store=True))
+    app[RELOADER].load = load
+    return await aiohttp_client(app, headers={"X-API-Key": TEST_API_KEY})
+
+
+def adapter(client: TestClient, name: str = "mem") -> MemoryAdapter:
+    found = client.app[RUNTIME].backends.adapters[name]
+    assert isinstance(found, MemoryAdapter)
+    return found
+
+
+async def reload(client: TestClient, **body: Any) -> tuple[int, dict[str, Any]]:
+    response = await client.post("/ops/reload", json=body, headers=ADMIN)
+    return response.status, await response.json()
+
+
+async def test_a_valid_reload_serves_new_and_changed_routes_at_once(
+    client: TestClient, config_file: Path
+) -> None:
+    """A reload that adds a route and reshapes another answers with both right after it."""
+    assert (await (await client.get("/api/v1/things/1")).json()) == {"id": "1", "name": "one"}
+    assert (await client.get("/api/v1/things")).status == 404
+    config_file.write_text(config(name_field="title", extra_route=EXTRA_ROUTE))
+
+    status, outcome = await reload(client, reason="rename name to title")
+
+    assert status == 200, outcome
+    assert outcome["result"] == "applied" and outcome["generation"] == 2
+    assert outcome["changes"]["routes"] == {
+        "added": ["GET /api/v1/things"],
+        "removed": [],
+        "changed": ["GET /api/v1/things/{id}"],
+    }
+    assert outcome["changes"]["backends"] == {"added": [], "removed": [], "changed": []}
+    assert (await (await client.get("/api/v1/things/1")).json()) == {"id": "1", "title": "one"}
+    listed = await client.get("/api/v1/things")
+    assert listed.status == 200 and len(await listed.json()) == 2
+    spec = await (await client.get("/openapi.json")).json()
+    assert "/api/v1/things" in spec["paths"]
+
+
+async def test_an_invalid_file_is_rejected_with_its_errors_and_the_old_one_keeps_serving(
+    client: TestClient, config_file: Path
+) -> None:
+    """A route naming an unknown backend is refused (422, with path and line) and nothing changes."""
+    bad = config(extra_route=EXTRA_ROUTE).replace(
+        "    backend: mem\n    operation: list", "    backend: nowhere\n    operation: list"
+    )
+    config_file.write_text(bad)
+
+    status, problem = await reload(client)
+
+    assert status == 422 and problem["code"] == "config_invalid", problem
+    assert problem["generation"] == 1
+    [error] = problem["errors"]
+    assert error["path"] == 'routes."GET /api/v1/things".backend'
+    assert error["line"] is not None and str(config_file) in error["detail"]
+    assert (await client.get("/api/v1/things/1")).status == 200
+    assert (await client.get("/api/v1/things")).status == 404
+    ready = await (await client.get("/readyz")).json()
+    assert ready["generation"] == 1
+
+
+async def test_an_adapter_that_cannot_start_rejects_the_reload(
+    client: TestClient, config_file: Path
+) -> None:
+    """An option the adapter kind does not have is found by the reload, as startup finds it."""
+    config_file.write_text(
+        config().replace(
+            'options:\n      records:\n        "1"',
+            'options:\n      colour: red\n      records:\n        "1"',
+            1,
+        )
+    )
+
+    status, problem = await reload(client)
+
+    assert status == 422, problem
+    assert [e["path"] for e in problem["errors"]] == ["backends.mem.options.colour"]
+    assert adapter(client).closed is False
+
+
+async def test_yaml_that_does_not_parse_is_rejected(client: TestClient, config_file: Path) -> None:
+    """A syntax error is reported with its line, and the served generation stays 1."""
+    config_file.write_text(config() + "\nroutes: [unclosed\n")
+
+    status, problem = await reload(client)
+
+    assert status == 422 and problem["errors"][0]["line"] is not None, problem
+    assert client.app[RUNTIME].generation.number == 1
+
+
+async def test_an_unchanged_backend_keeps_its_adapter_and_its_open_breaker(
+    client: TestClient, config_file: Path
+) -> None:
+    """Forcing the breaker open, then reloading a route change, leaves it open on the same adapter."""
+    before = adapter(client)
+    forced = await client.post(
+        "/ops/breakers/mem", json={"state": "forced_open", "reason": "maintenance"}, headers=ADMIN
+    )
+    assert forced.status == 200
+    config_file.write_text(config(name_field="title"))
+
+    status, _ = await reload(client)
+
+    assert status == 200
+    assert adapter(client) is before and before.closed is False
+    breaker = await (await client.get("/ops/breakers/mem", headers=ADMIN)).json()
+    assert breaker["state"] == "forced_open"
+    assert (await client.get("/api/v1/things/1")).status == 503
+
+
+async def test_a_changed_breaker_threshold_applies_without_losing_the_count(
+    client: TestClient, config_file: Path
+) -> None:
+    """Lowering consecutive_failures to 2 after 2 failures opens the breaker on the next failure."""
+    from adapters.errors import BackendUnavailable
+
+    adapter(client).fail_with = BackendUnavailable("down", backend="mem", operation="get")
+    for _ in range(2):
+        assert (await client.get("/api/v1/things/1")).status in {502, 503, 504}
+    config_file.write_text(config(failures=3))
+    assert (await reload(client))[0] == 200
+    assert (await client.get("/api/v1/things/1")).status in {502, 503, 504}
+
+    breaker = await (await client.get("/ops/breakers/mem", headers=ADMIN)).json()
+    assert breaker["state"] == "open"
+
+
+async def test_a_backend_moved_to_another_endpoint_gets_a_new_adapter_and_a_fresh_breaker(
+    client: TestClient, config_file: Path
+) -> None:
+    """The old adapter closes once unused; the new one serves with a closed breaker."""
+    old = adapter(client)
+    await client.post("/ops/breakers/mem", json={"state": "forced_open"}, headers=ADMIN)
+    config_file.write_text(config(endpoint="http://127.0.0.1:3/"))
+
+    status, outcome = await reload(client)
+
+    assert status == 200 and outcome["changes"]["backends"]["changed"] == ["mem"]
+    new = adapter(client)
+    assert new is not old and new.started
+    assert (await client.get("/api/v1/things/1")).status == 200
+    breaker = await (await client.get("/ops/breakers/mem", headers=ADMIN)).json()
+    assert breaker["state"] == "closed"
+    await _settle(lambda: old.closed)
+
+
+async def test_a_removed_backend_loses_its_routes_breaker_and_adapter(
+    client: TestClient, config_file: Path
+) -> None:
+    """Dropping the `other` backend (and its route) takes all three away."""
+    other = adapter(client, "other")
+    text = config()
+    text = text[: text.index("  other:")] + text[text.index("routes:") :]
+    text = text[: text.index("  GET /api/v1/others")]
+    config_file.write_text(text)
+
+    status, outcome = await reload(client)
+
+    assert status == 200, outcome
+    assert outcome["changes"]["backends"]["removed"] == ["other"]
+    assert (await client.get("/api/v1/others/9")).status == 404
+    names = [
+        b["name"]
+        for b in (await (await client.get("/ops/breakers", headers=ADMIN)).json())["breakers"]
+    ]
+    assert names == ["mem"]
+    await _settle(lambda: other.closed)
+
+
+async def test_a_request_in_flight_finishes_on_the_generation_it_started_on(
+    client: TestClient, config_file: Path
+) -> None:
+    """A call held inside the old adapter completes on it; only then does that adapter close."""
+    old = adapter(client)
+    old.gate = asyncio.Event()
+    pending = asyncio.ensure_future(client.get("/api/v1/things/1"))
+    await _settle(lambda: len(old.calls) == 1)
+    config_file.write_text(config(endpoint="http://127.0.0.1:3/", name_field="title"))
+
+    assert (await reload(client))[0] == 200
+    assert (await (await client.get("/api/v1/things/2")).json()) == {"id": "2", "title": "two"}
+    await asyncio.sleep(0)
+    assert old.closed is False  # still serving the held request
+
+    old.gate.set()
+    response = await pending
+    assert response.status == 200
+    assert await response.json() == {"id": "1", "name": "one"}  # the old generation's mapping
+    await _settle(lambda: old.closed)
+
+
+async def test_a_revoked_api_key_is_refused_after_reload(
+    client: TestClient, config_file: Path
+) -> None:
+    """Replacing the API key clients takes effect for the next request."""
+    from facade.security.apikeys import hash_api_key
+
+    assert (await client.get("/api/v1/things/1")).status == 200
+    other_hash = hash_api_key(OTHER_KEY, salt=b"reload-test-salt")
+    replaced = config().replace(
+        f'tester: {{hash: "{TEST_API_KEY_HASH}"', f'second: {{hash: "{other_hash}"'
+    )
+    config_file.write_text(replaced)
+
+    assert (await reload(client))[0] == 200
+
+    assert (await client.get("/api/v1/things/1")).status == 401
+    allowed = await client.get("/api/v1/things/1", headers={"X-API-Key": OTHER_KEY})
+    assert allowed.status == 200
+
+
+async def test_a_changed_listener_is_reported_as_needing_a_restart(
+    client: TestClient, config_file: Path
+) -> None:
+    """The port cannot move under a running server: the reload says so, and readiness too."""
+    config_file.write_text(config(port=9090))
+
+    status, outcome = await reload(client)
+
+    assert status == 200 and outcome["restart_required"] == ["listen"]
+    ready = await (await client.get("/readyz")).json()
+    assert ready["restart_required"] == ["listen"] and ready["generation"] == 2
+
+
+async def test_reloading_needs_the_ops_admin_credential(client: TestClient) -> None:
+    """Without a credential the reload is refused with 401 and nothing is reloaded."""
+    response = await client.post("/ops/reload", json={})
+    assert response.status == 401
+    assert client.app[RUNTIME].generation.number == 1
+
+
+async def test_reloads_are_counted_audited_and_logged(
+    client: TestClient, config_file: Path
+) -> None:
+    """One applied and one rejected reload show in the metric by result and in the audit trail."""
+    assert (await reload(client, reason="first"))[0] == 200
+    config_file.write_text("backends: 3\n")
+    assert (await reload(client, reason="second"))[0] == 422
+
+    text = await (await client.get("/metrics", headers=ADMIN)).text()
+    counts = {
+        sample.labels["result"]: sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "veneer_config_reloads"
+        for sample in family.samples
+        if sample.name == "veneer_config_reloads_total"
+    }
+    assert counts == {"ok": 1.0, "rejected": 1.0}
+    audit = (await (await client.get("/ops/audit", headers=ADMIN)).json())["audit"]
+    actions = [(e["action"], e["reason"]) for e in audit if e["action"].startswith("config.")]
+    assert sorted(actions) == [("config.reload", "first"), ("config.reload_rejected", "second")]
+
+
+async def _settle(condition: Callable[[], bool], within_s: float = 2.0) -> None:
+    """Let the event loop run background work (a retirement) until ``condition`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while not condition():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
