@@ -17,7 +17,7 @@ import time
 
 import jwt
 
-__all__ = ["CALLER", "authorization_header", "gateway_env"]
+__all__ = ["CALLER", "OPS_TOKEN", "authorization_header", "gateway_env"]
 
 CALLER = "chaos-suite"
 _SECRET = f"chaos-suite-{secrets.token_hex(16)}"
@@ -26,6 +26,8 @@ _AUDIENCE = "veneer-chaos"
 #: reads and writes of orders, stock reads (``/api/v1/products/...``); operations need no scope
 _SCOPES = ("orders:read", "orders:write", "products:read")
 _UNLIMITED = "1000000"
+#: the ops admin credential of the test gateway (breaker control, reloads)
+OPS_TOKEN = f"chaos-ops-{secrets.token_hex(16)}"
 
 
 def gateway_env() -> dict[str, str]:
@@ -36,6 +38,7 @@ def gateway_env() -> dict[str, str]:
         "VENEER_JWT_AUDIENCE": _AUDIENCE,
         "VENEER_RATE_LIMIT_RATE": _UNLIMITED,
         "VENEER_RATE_LIMIT_BURST": _UNLIMITED,
+        "VENEER_OPS_TOKEN": OPS_TOKEN,
     }
 
 

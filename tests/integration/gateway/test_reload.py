@@ -38,7 +38,8 @@ def config(
     port: int = 8080,
 ) -> str:
     """The test configuration; ``extra_route`` is appended to ``routes`` as written."""
-    return textwrap.dedent(f"""
+    return (
+        textwrap.dedent(f"""
         listen: {{port: {port}}}
         ops:
           admin_token: ${{OPS_TOKEN}}
@@ -70,7 +71,9 @@ def config(
             backend: other
             operation: get
             request: {{id: path.id}}
-    """) + extra_route
+    """)
+        + extra_route
+    )
 
 
 EXTRA_ROUTE = """\
@@ -78,6 +81,10 @@ EXTRA_ROUTE = """\
     backend: mem
     operation: list
 """
+
+
+def rewrite(path: Path, text: str) -> None:
+    path.write_text(text)
 
 
 def load(path: Path) -> Any:
@@ -117,7 +124,7 @@ async def test_a_valid_reload_serves_new_and_changed_routes_at_once(
     """A reload that adds a route and reshapes another answers with both right after it."""
     assert (await (await client.get("/api/v1/things/1")).json()) == {"id": "1", "name": "one"}
     assert (await client.get("/api/v1/things")).status == 404
-    config_file.write_text(config(name_field="title", extra_route=EXTRA_ROUTE))
+    rewrite(config_file, config(name_field="title", extra_route=EXTRA_ROUTE))
 
     status, outcome = await reload(client, reason="rename name to title")
 
@@ -143,7 +150,7 @@ async def test_an_invalid_file_is_rejected_with_its_errors_and_the_old_one_keeps
     bad = config(extra_route=EXTRA_ROUTE).replace(
         "    backend: mem\n    operation: list", "    backend: nowhere\n    operation: list"
     )
-    config_file.write_text(bad)
+    rewrite(config_file, bad)
 
     status, problem = await reload(client)
 
@@ -162,12 +169,13 @@ async def test_an_adapter_that_cannot_start_rejects_the_reload(
     client: TestClient, config_file: Path
 ) -> None:
     """An option the adapter kind does not have is found by the reload, as startup finds it."""
-    config_file.write_text(
+    rewrite(
+        config_file,
         config().replace(
             'options:\n      records:\n        "1"',
             'options:\n      colour: red\n      records:\n        "1"',
             1,
-        )
+        ),
     )
 
     status, problem = await reload(client)
@@ -179,7 +187,7 @@ async def test_an_adapter_that_cannot_start_rejects_the_reload(
 
 async def test_yaml_that_does_not_parse_is_rejected(client: TestClient, config_file: Path) -> None:
     """A syntax error is reported with its line, and the served generation stays 1."""
-    config_file.write_text(config() + "\nroutes: [unclosed\n")
+    rewrite(config_file, config() + "\nroutes: [unclosed\n")
 
     status, problem = await reload(client)
 
@@ -196,7 +204,7 @@ async def test_an_unchanged_backend_keeps_its_adapter_and_its_open_breaker(
         "/ops/breakers/mem", json={"state": "forced_open", "reason": "maintenance"}, headers=ADMIN
     )
     assert forced.status == 200
-    config_file.write_text(config(name_field="title"))
+    rewrite(config_file, config(name_field="title"))
 
     status, _ = await reload(client)
 
@@ -216,7 +224,7 @@ async def test_a_changed_breaker_threshold_applies_without_losing_the_count(
     adapter(client).fail_with = BackendUnavailable("down", backend="mem", operation="get")
     for _ in range(2):
         assert (await client.get("/api/v1/things/1")).status in {502, 503, 504}
-    config_file.write_text(config(failures=3))
+    rewrite(config_file, config(failures=3))
     assert (await reload(client))[0] == 200
     assert (await client.get("/api/v1/things/1")).status in {502, 503, 504}
 
@@ -230,7 +238,7 @@ async def test_a_backend_moved_to_another_endpoint_gets_a_new_adapter_and_a_fres
     """The old adapter closes once unused; the new one serves with a closed breaker."""
     old = adapter(client)
     await client.post("/ops/breakers/mem", json={"state": "forced_open"}, headers=ADMIN)
-    config_file.write_text(config(endpoint="http://127.0.0.1:3/"))
+    rewrite(config_file, config(endpoint="http://127.0.0.1:3/"))
 
     status, outcome = await reload(client)
 
@@ -251,7 +259,7 @@ async def test_a_removed_backend_loses_its_routes_breaker_and_adapter(
     text = config()
     text = text[: text.index("  other:")] + text[text.index("routes:") :]
     text = text[: text.index("  GET /api/v1/others")]
-    config_file.write_text(text)
+    rewrite(config_file, text)
 
     status, outcome = await reload(client)
 
@@ -274,7 +282,7 @@ async def test_a_request_in_flight_finishes_on_the_generation_it_started_on(
     old.gate = asyncio.Event()
     pending = asyncio.ensure_future(client.get("/api/v1/things/1"))
     await _settle(lambda: len(old.calls) == 1)
-    config_file.write_text(config(endpoint="http://127.0.0.1:3/", name_field="title"))
+    rewrite(config_file, config(endpoint="http://127.0.0.1:3/", name_field="title"))
 
     assert (await reload(client))[0] == 200
     assert (await (await client.get("/api/v1/things/2")).json()) == {"id": "2", "title": "two"}
@@ -299,7 +307,7 @@ async def test_a_revoked_api_key_is_refused_after_reload(
     replaced = config().replace(
         f'tester: {{hash: "{TEST_API_KEY_HASH}"', f'second: {{hash: "{other_hash}"'
     )
-    config_file.write_text(replaced)
+    rewrite(config_file, replaced)
 
     assert (await reload(client))[0] == 200
 
@@ -312,7 +320,7 @@ async def test_a_changed_listener_is_reported_as_needing_a_restart(
     client: TestClient, config_file: Path
 ) -> None:
     """The port cannot move under a running server: the reload says so, and readiness too."""
-    config_file.write_text(config(port=9090))
+    rewrite(config_file, config(port=9090))
 
     status, outcome = await reload(client)
 
@@ -333,7 +341,7 @@ async def test_reloads_are_counted_audited_and_logged(
 ) -> None:
     """One applied and one rejected reload show in the metric by result and in the audit trail."""
     assert (await reload(client, reason="first"))[0] == 200
-    config_file.write_text("backends: 3\n")
+    rewrite(config_file, "backends: 3\n")
     assert (await reload(client, reason="second"))[0] == 422
 
     text = await (await client.get("/metrics", headers=ADMIN)).text()
