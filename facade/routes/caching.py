@@ -85,7 +85,8 @@ class RouteCache:
         query = "&".join(f"{k}={v}" for k, v in sorted(request.query.items()))
         vary = "&".join(f"{h.lower()}={request.headers.get(h, '')}" for h in sorted(policy.vary))
         generation = self._generations.get(request.path, 0)
-        raw = f"{handler.compiled.key}\0{request.path}\0{query}\0{vary}\0{caller}\0{generation}"
+        route = f"{handler.compiled.key}\0{handler.compiled.fingerprint}"
+        raw = f"{route}\0{request.path}\0{query}\0{vary}\0{caller}\0{generation}"
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def written(self, path: str) -> None:

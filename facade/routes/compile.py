@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,15 @@ class CompiledRoute:
     includes: Mapping[str, Template] = field(default_factory=dict)
     answer_with: Template | None = None
     unwrap: Template | None = None
+    #: changes whenever the route or the system behind it does: part of every cache key, so a
+    #: reload that reshapes an answer never serves one cached in the old shape
+    fingerprint: str = ""
+
+
+def _fingerprint(route: Route, settings: Settings) -> str:
+    backend = settings.backends.get(route.backend)
+    system = (backend.kind, backend.endpoint, backend.options) if backend else None
+    return hashlib.sha256(repr((route, system)).encode()).hexdigest()[:16]
 
 
 class _Compiler:
@@ -116,6 +126,7 @@ class _Compiler:
             read_only=bool(operation.read_only) if operation is not None else method == "GET",
             includes=includes,
             answer_with=answer_with,
+            fingerprint=_fingerprint(route, self.settings),
             **refs,
         )
 

@@ -52,6 +52,7 @@ def config(
             kind: memory
             endpoint: {endpoint}
             breaker: {{consecutive_failures: {failures}}}
+            cache: {{ttl: 60s}}
             options:
               records:
                 "1": {{name: one}}
@@ -121,7 +122,7 @@ async def reload(client: TestClient, **body: Any) -> tuple[int, dict[str, Any]]:
 async def test_a_valid_reload_serves_new_and_changed_routes_at_once(
     client: TestClient, config_file: Path
 ) -> None:
-    """A reload that adds a route and reshapes another answers with both right after it."""
+    """A reload that adds a route and reshapes another (cached) one answers with both at once."""
     assert (await (await client.get("/api/v1/things/1")).json()) == {"id": "1", "name": "one"}
     assert (await client.get("/api/v1/things")).status == 404
     rewrite(config_file, config(name_field="title", extra_route=EXTRA_ROUTE))
