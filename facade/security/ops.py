@@ -16,6 +16,7 @@ import hmac
 
 from aiohttp import web
 
+from facade.middlewares.keys import PRINCIPAL_NAME
 from facade.problems import Problem
 from facade.settings import Ops
 
@@ -95,4 +96,6 @@ async def require_ops(request: web.Request, write: bool) -> str:
     guard = request.config_dict.get(OPS_GUARD)
     if guard is None:  # not installed: deny rather than guess
         raise Problem(503, "ops_unavailable", "Ops unavailable", "The ops guard is not set up.")
-    return guard.check(request, write)
+    role = guard.check(request, write)
+    request[PRINCIPAL_NAME] = f"ops:{role}"  # the access line's client
+    return role
