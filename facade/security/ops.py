@@ -16,7 +16,6 @@ import hmac
 
 from aiohttp import web
 
-from facade.middlewares.keys import PRINCIPAL_NAME
 from facade.problems import Problem
 from facade.settings import Ops
 
@@ -97,5 +96,8 @@ async def require_ops(request: web.Request, write: bool) -> str:
     if guard is None:  # not installed: deny rather than guess
         raise Problem(503, "ops_unavailable", "Ops unavailable", "The ops guard is not set up.")
     role = guard.check(request, write)
+    # Imported here: the request keys module imports this package (a cycle at import time).
+    from facade.middlewares.keys import PRINCIPAL_NAME
+
     request[PRINCIPAL_NAME] = f"ops:{role}"  # the access line's client
     return role
