@@ -34,6 +34,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._cache_children: dict[tuple[str, str], Any] = {}
         self.http_requests = Counter(
             "veneer_http_requests",
             "HTTP requests answered",
@@ -111,11 +113,22 @@ class Metrics:
         self.backend_latency.labels(backend, operation).observe(seconds)
 
     def cache_lookup(self, route: str, result: str) -> None:
-        self.cache.labels(route, result).inc()
+        child = self._cache_children.get((route, result))
+        if child is None:
+            child = self._cache_children[(route, result)] = self.cache.labels(route, result)
+        child.inc()
 
     def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.http_requests.labels(route, method, str(status)).inc()
-        self.http_latency.labels(route, method).observe(seconds)
+        # Label lookups take a lock and build a key: keep each series' children at hand.
+        children = self._http_children.get((route, method, status))
+        if children is None:
+            children = (
+                self.http_requests.labels(route, method, str(status)),
+                self.http_latency.labels(route, method),
+            )
+            self._http_children[(route, method, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     # -- scraping ---------------------------------------------------------------------------
     async def render(self, breakers: BreakerRegistry, outbox: Any | None) -> web.Response:

@@ -11,10 +11,10 @@ import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from facade.logs import ACCESS_LOG
 from facade.middlewares.keys import PRINCIPAL_NAME
 
 if TYPE_CHECKING:
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BACKEND_CALLS", "access_log_middleware", "record_backend_call", "route_template"]
 
-log = structlog.get_logger("veneer.access")
 BACKEND_CALLS: ContextVar[list[dict[str, Any]] | None] = ContextVar(
     "veneer_backend_calls", default=None
 )
@@ -71,16 +70,20 @@ def access_log_middleware(metrics: Metrics | None = None) -> Middleware:
                 route = route_template(request)
                 if metrics is not None:
                     metrics.http_request(route, request.method, status, seconds)
-                log.info(
+                ACCESS_LOG.write(
                     "request",
-                    method=request.method,
-                    path=request.path,
-                    route=route,
-                    status=status,
-                    ms=round(seconds * 1000, 1),
-                    backend_calls=calls,
-                    cache=response.headers.get("Cache-Status") if response is not None else None,
-                    client=request.get(PRINCIPAL_NAME, "anonymous"),
+                    {
+                        "method": request.method,
+                        "path": request.path,
+                        "route": route,
+                        "status": status,
+                        "ms": round(seconds * 1000, 1),
+                        "backend_calls": calls,
+                        "cache": (
+                            response.headers.get("Cache-Status") if response is not None else None
+                        ),
+                        "client": request.get(PRINCIPAL_NAME, "anonymous"),
+                    },
                 )
 
     return web.middleware(observe)

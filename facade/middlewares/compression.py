@@ -2,11 +2,15 @@
 
 Small bodies are sent as they are: below about a kilobyte compression costs more than it saves.
 aiohttp's own ``enable_compression`` does not speak brotli on the server side, hence this.
+
+A cached answer is the same bytes object on every hit, so its compressed forms are kept in a
+small LRU keyed by those bytes: a hot cached GET is compressed once, not once per request.
 """
 
 from __future__ import annotations
 
 import gzip
+from collections import OrderedDict
 
 import brotli
 from aiohttp import web
@@ -15,6 +19,9 @@ from aiohttp.typedefs import Handler
 __all__ = ["compression_middleware"]
 
 MIN_SIZE = 1024
+_REMEMBERED = 256  # compressed bodies kept, each of a body of at most _REMEMBER_BELOW bytes
+_REMEMBER_BELOW = 256 * 1024
+_compressed: OrderedDict[tuple[bytes, str], bytes] = OrderedDict()
 _COMPRESSIBLE = ("application/json", "application/problem+json", "text/", "application/javascript")
 
 
@@ -61,11 +68,27 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
         return response
     response.headers.add("Vary", "Accept-Encoding")
     coding = choose_encoding(request.headers.get("Accept-Encoding"))
-    if coding == "br":
-        response.body = brotli.compress(body, quality=4)
-    elif coding == "gzip":
-        response.body = gzip.compress(body, compresslevel=5)
-    else:
+    if coding is None:
         return response
+    response.body = compressed(body, coding)
     response.headers["Content-Encoding"] = coding
     return response
+
+
+def compressed(body: bytes, coding: str) -> bytes:
+    """``body`` in ``coding`` (br or gzip), from the LRU when these bytes were compressed lately."""
+    key = (body, coding)
+    found = _compressed.get(key)
+    if found is not None:
+        _compressed.move_to_end(key)
+        return found
+    if coding == "br":
+        found = brotli.compress(body, quality=4)
+    else:
+        found = gzip.compress(body, compresslevel=5, mtime=0)
+    if len(body) > _REMEMBER_BELOW:
+        return found
+    _compressed[key] = found
+    if len(_compressed) > _REMEMBERED:
+        _compressed.popitem(last=False)
+    return found
