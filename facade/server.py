@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 from collections.abc import Awaitable, Callable
 from typing import cast
@@ -59,6 +60,11 @@ async def start_gateway(
         reuse_port=reuse_port or None,
     )
     await site.start()
+    # Everything built so far (parsed WSDLs, compiled codecs and routes, imported modules) lives
+    # as long as the process: keep it out of the collector's full passes, which would
+    # otherwise walk it all every time and stall every request in flight (bench/NOTES.md).
+    gc.collect()
+    gc.freeze()
     server = cast(asyncio.Server | None, site._server)
     bound = (
         server.sockets[0].getsockname()[1] if server and server.sockets else settings.listen.port

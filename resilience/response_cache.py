@@ -42,7 +42,7 @@ from resilience.clock import Clock
 from resilience.schema import cache_entries
 from resilience.store import Store
 
-__all__ = ["CachedResponse", "Freshness", "ResponseCache", "freshness", "retention"]
+__all__ = ["ABSENT_FOR_S", "CachedResponse", "Freshness", "ResponseCache", "freshness", "retention"]
 
 log = structlog.get_logger("veneer.cache")
 
@@ -142,6 +142,11 @@ class _HotTier:
         return len(expired)
 
 
+#: how long a store miss is believed without asking the store again
+ABSENT_FOR_S = 1.0
+_ABSENT_KEYS = 10_000
+
+
 class ResponseCache:
     def __init__(
         self,
@@ -154,6 +159,11 @@ class ResponseCache:
         self._store = store
         self._clock = clock
         self._hot = _HotTier(hot_entries, hot_bytes)
+        #: keys the store lately did not have, until when (monotonic): a miss repeated within
+        #: ABSENT_FOR_S (a cold key under load, or every request while a backend is down and
+        #: nothing was ever cached) costs a dict lookup instead of a store round trip. Another
+        #: process's write becomes visible here at most that much later.
+        self._absent: dict[str, float] = {}
 
     @property
     def hot_size(self) -> tuple[int, int]:
@@ -166,6 +176,9 @@ class ResponseCache:
         entry = self._hot.get(key, now)
         if entry is not None or self._store is None:
             return entry
+        until = self._absent.get(key)
+        if until is not None and until > self._clock.monotonic():
+            return None
         table = cache_entries
         try:
             async with self._store.read() as conn:
@@ -180,6 +193,9 @@ class ResponseCache:
             log.warning("cache store read failed; treating as a miss", error=repr(exc))
             return None
         if row is None or row.key != key:
+            if len(self._absent) >= _ABSENT_KEYS:
+                self._absent.clear()
+            self._absent[key] = self._clock.monotonic() + ABSENT_FOR_S
             return None
         entry = CachedResponse(
             status=row.status,
@@ -212,6 +228,7 @@ class ResponseCache:
             return None
         expires_at = self._clock.now() + timedelta(seconds=keep_for_s)
         self._hot.put(key, response, expires_at)
+        self._absent.pop(key, None)
         return expires_at
 
     async def persist(self, key: str, response: CachedResponse, expires_at: datetime) -> None:

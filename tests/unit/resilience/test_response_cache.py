@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from resilience.cache import CachePolicy
 from resilience.clock import FakeClock
 from resilience.response_cache import (
+    ABSENT_FOR_S,
     CachedResponse,
     Freshness,
     ResponseCache,
@@ -218,3 +219,22 @@ async def test_a_failing_store_degrades_to_a_miss(store: Store, clock: FakeClock
     assert await cold.get("k") is None
     await cold.put("k", answer(clock), keep_for_s=60)
     assert await cold.get("k") is not None
+
+
+async def test_a_store_miss_is_believed_for_a_second(store: Store, clock: FakeClock) -> None:
+    """Within ABSENT_FOR_S of a miss the store is not asked again; afterwards it is."""
+    reader = ResponseCache(store, clock=clock)
+    assert await reader.get("k") is None
+    await ResponseCache(store, clock=clock).put("k", answer(clock), keep_for_s=60)  # elsewhere
+
+    assert await reader.get("k") is None
+    clock.advance(ABSENT_FOR_S + 0.001)
+    assert await reader.get("k") is not None
+
+
+async def test_a_put_here_ends_the_believed_miss(store: Store, clock: FakeClock) -> None:
+    """This process's own answer is visible at once, whatever the store said a moment ago."""
+    cache = ResponseCache(store, clock=clock)
+    assert await cache.get("k") is None
+    await cache.put("k", answer(clock), keep_for_s=60)
+    assert await cache.get("k") is not None
