@@ -9,6 +9,7 @@ sent: an open breaker answers them without calling the ERP. The verdict uses tha
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 from bench.control import SandboxControl
@@ -17,9 +18,13 @@ from bench.credentials import get
 from bench.drivers import LoadDriver
 from bench.results import ScenarioResult
 
-__all__ = ["PROBES", "run_breaker"]
+__all__ = ["BREAKER_CONNECTIONS", "PROBES", "run_breaker"]
 
 PROBES = 20
+#: Connections of the measured window. With a closed loop of N connections kept busy, latency is
+#: N / throughput (Little's law): at 64 it would measure the queue in front of the gateway, not
+#: what an open breaker's answer costs. Eight still keep the gateway saturated.
+BREAKER_CONNECTIONS = 8
 OPEN_STATUS = "503"  # what a breaker-open answer is (docs/errors.md: backend_unavailable)
 
 
@@ -55,8 +60,9 @@ def run_breaker(
     try:
         primed = driver.measure(url, prime_s)  # far more failures than any breaker threshold
         before = control.requests()
+        measuring = dataclasses.replace(driver, connections=BREAKER_CONNECTIONS)  # type: ignore[type-var]
         with window:
-            scenario.load = driver.measure(url, duration)
+            scenario.load = measuring.measure(url, duration)
         after = control.requests()
         opened, evidence = probe_open(url, control)
     finally:

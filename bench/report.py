@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.breaker import PROBES
+from bench.breaker import BREAKER_CONNECTIONS, PROBES
 from bench.configs import BREAKER_OPEN_FOR
 from bench.results import RunResult, ScenarioResult
 from bench.scenarios import COLD_CONCURRENCY, COLD_ORDER, ORDER
@@ -220,7 +220,10 @@ def _method(run: RunResult) -> list[str]:
         "processes outside the benchmark (`/proc/stat` busy time minus the CPU time of the "
         "benchmark's own processes, the load generator included).",
         f"- Breaker-open: the ERP is put `down`, {meta['breaker_prime_s']:g} s of the same load "
-        "drives the breaker open, then the window is measured. Afterwards the ERP is brought "
+        "drives the breaker open, then the window is measured with "
+        f"{BREAKER_CONNECTIONS} connections (still saturating the gateway; at 64 the p99 would "
+        "be the queue's length, connections / throughput, not the answer's cost). Afterwards "
+        "the ERP is brought "
         f"back in `error_rate:1` mode and {PROBES} probe GETs are sent: an open breaker lets none "
         "of them reach the ERP; otherwise the measured answers were the plain failure path.",
         f"- Cold GETs: {COLD_CONCURRENCY} client connections are opened first, then "
