@@ -70,12 +70,17 @@ class Recovery:
 
     @property
     def trial(self) -> Reply:
-        """The first success: nothing could succeed before the single trial did."""
+        """The request that made the trial call: the success sent first.
+
+        Nothing could succeed before the single trial did. Other reads of the same order sent
+        while it was under way joined it (single-flight) and succeed with it, possibly answered
+        a moment before it; but they were all sent after it, so the first sent is the trial.
+        """
         successes = [r for r in self.replies if r.status == 200]
         assert successes, "the breaker never let a call through: " + "; ".join(
             str(r) for r in self.replies[-5:]
         )
-        return min(successes, key=lambda r: r.received_at)
+        return min(successes, key=lambda r: r.sent_at)
 
     def before_trial(self) -> list[Reply]:
         return [r for r in self.replies if r.received_at < self.trial.sent_at]
