@@ -76,6 +76,11 @@ def issue_json(issue: ConfigIssue, file: Path | str | None) -> dict[str, Any]:
     }
 
 
+def _rejected(current: Generation, source: Path, error: ConfigError) -> ReloadOutcome:
+    issues = [issue_json(issue, error.file) for issue in error.issues]
+    return ReloadOutcome(False, current.number, str(source), issues=issues)
+
+
 @dataclass(frozen=True)
 class ReloadOutcome:
     """What a reload did: applied (with its changes) or rejected (with its issues)."""
@@ -175,13 +180,19 @@ class Reloader:
         try:
             settings = await asyncio.to_thread(self.load, source)
             security = build_security(settings, self.runtime.clock)
-            generation = await self.runtime.prepare(settings)
         except ConfigError as exc:
-            issues = [issue_json(issue, exc.file) for issue in exc.issues]
-            return ReloadOutcome(False, current.number, str(source), issues=issues)
+            return _rejected(current, source, exc)
+        try:
+            generation = await self.runtime.prepare(settings)
+        except BaseException as exc:
+            await security.close()  # its rate limiter may hold a Redis pool
+            if isinstance(exc, ConfigError):
+                return _rejected(current, source, exc)
+            raise
         try:
             served = Served(self.runtime, generation, self.shared, security.table)
         except BaseException:
+            await security.close()
             await generation.close_except(current.backends.adapters)
             raise
         changes = {

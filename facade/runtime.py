@@ -116,9 +116,7 @@ class PolicyCaller:
     ) -> Any:
         runtime, generation = self.runtime, self.generation
         adapter = generation.backends.adapters[backend]
-        deadline = Deadline(
-            runtime.clock, timeout or default_deadline(generation.settings, backend)
-        )
+        deadline = runtime.deadline(backend, timeout, generation)
 
         async def attempt(remaining: float | None) -> Any:
             started = time.perf_counter()
@@ -260,8 +258,12 @@ class Runtime:
     def caller(self, generation: Generation | None = None) -> PolicyCaller:
         return PolicyCaller(self, generation or self.generation)
 
-    def deadline(self, backend: str, timeout: float | None) -> Deadline:
-        return Deadline(self.clock, timeout or default_deadline(self.settings, backend))
+    def deadline(
+        self, backend: str, timeout: float | None, generation: Generation | None = None
+    ) -> Deadline:
+        """``timeout``, or the backend's default as ``generation`` (or the current one) sets it."""
+        settings = (generation or self.generation).settings
+        return Deadline(self.clock, timeout or default_deadline(settings, backend))
 
     def accepts_calls(self, backend: str) -> bool:
         """Whether the backend's breaker would let a call through now (the outbox asks)."""

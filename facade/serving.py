@@ -142,10 +142,10 @@ class _ServedResource(AbstractResource):
         return match, set()
 
     def url_for(self, **kwargs: str) -> URL:
-        raise NotImplementedError("configured routes are looked up by their generation")
+        raise TypeError("configured routes have no URL builder: they change with reloads")
 
     def add_prefix(self, prefix: str) -> None:
-        raise NotImplementedError("the configured routes cannot move under a sub-application")
+        raise TypeError("the configured routes cannot move under a sub-application")
 
     def get_info(self) -> dict[str, str]:  # type: ignore[override]
         return {"generation": str(self._serving.current.number)}
