@@ -7,16 +7,11 @@ import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from facade.metrics import Metrics
-from facade.middlewares import (
-    compression_middleware,
-    cors_middleware,
-    problem_middleware,
-    request_id_middleware,
-)
-from facade.middlewares.access_log import access_log_middleware, record_backend_call
+from facade.middlewares.access_log import AccessRecorder, record_backend_call
+from facade.middlewares.cors import CorsPolicy
+from facade.middlewares.pipeline import pipeline
 from facade.openapi.serve import add_docs
 from facade.ops import add_ops
 from facade.reload import Reloader
@@ -27,7 +22,7 @@ from facade.routes.outbox import add_operations_route, deliverer
 from facade.runtime import CLASSIFICATION, Runtime
 from facade.security import require_ops
 from facade.security.install import install_security
-from facade.serving import Served, Serving, Shared, served_middleware
+from facade.serving import Served, Serving, Shared
 from resilience import OutboxWorker
 from resilience.audit import AuditLog
 
@@ -74,24 +69,18 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     the worker's polling would move a fake clock on its own).
     """
     settings = runtime.settings
-    # Outermost first: a request is counted out of its configuration generation however it
-    # ends; the request id exists before anything can fail; CORS headers go on problems too;
-    # bodies are compressed last, once they are final.
     metrics = Metrics()
-    middlewares: list[Middleware] = [
-        served_middleware,
-        request_id_middleware,
-        access_log_middleware(metrics),
-        cors_middleware(settings.cors),
-        compression_middleware,
-        problem_middleware,
-    ]
-    app = web.Application(middlewares=middlewares, client_max_size=settings.api.body_limit)
+    app = web.Application(client_max_size=settings.api.body_limit)
     app[RUNTIME] = runtime
     app[STARTED_AT] = time.monotonic()
     runtime.observers.append(record_backend_call)
-    # Inside the problem middleware: header guard, authentication and scopes, rate limits.
     security = install_security(app, settings, runtime.clock)
+    # One middleware, every stage in order (facade.middlewares.pipeline).
+    app.middlewares.append(
+        pipeline(
+            security=security, cors=CorsPolicy(settings.cors), recorder=AccessRecorder(metrics)
+        )
+    )
     route_cache = (
         RouteCache(runtime.cache, runtime.clock, on_lookup=metrics.cache_lookup)
         if runtime.cache is not None

@@ -1,22 +1,32 @@
 """Prometheus metrics: names and labels are documented in docs/ops.md.
 
-Counters and histograms are fed as things happen (the HTTP middleware, each backend attempt,
+Counters and histograms are fed as things happen (the HTTP pipeline, each backend attempt,
 the resilience events, the route cache); gauges that describe state (breaker state, outbox
 depth) are read when Prometheus scrapes, so they are never stale.
+
+The two series fed on every request (HTTP requests, backend attempts) are kept as plain numbers
+by :class:`CountedLatency` and turned into Prometheus families only when scraped: the client
+library's metric objects take a lock per increment and per histogram bucket, which for a
+gateway answering from cache was a measurable share of the answer (bench/NOTES.md).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from resilience import BreakerTransition, BulkheadRejected, EventBus, RetryAttempt
 from resilience.breaker_registry import BreakerRegistry
 
-__all__ = ["BREAKER_STATE_VALUES", "Metrics"]
+__all__ = ["BREAKER_STATE_VALUES", "CountedLatency", "Metrics"]
 
 #: veneer_breaker_state's value for each state
 BREAKER_STATE_VALUES = {
@@ -28,40 +38,78 @@ BREAKER_STATE_VALUES = {
     "disabled": 5,
 }
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_BUCKET_LABELS = (*(floatToGoString(bound) for bound in _LATENCY_BUCKETS), "+Inf")
+
+
+class CountedLatency(Collector):
+    """A counter by ``labels + (outcome,)`` and a latency histogram by ``labels``, fed by
+    :meth:`record` on the event loop's thread (no locks) and exposed as Prometheus families.
+    """
+
+    def __init__(
+        self,
+        counter: tuple[str, str],
+        histogram: tuple[str, str],
+        labels: Sequence[str],
+        outcome: str,
+    ) -> None:
+        self._counter_name, self._counter_help = counter
+        self._histogram_name, self._histogram_help = histogram
+        self._labels = list(labels)
+        self._outcome = outcome
+        self._counts: dict[tuple[str, ...], int] = {}
+        # per label set: one count per bucket (the last is +Inf), then the sum of observations
+        self._histograms: dict[tuple[str, ...], list[float]] = {}
+
+    def record(self, labels: tuple[str, ...], outcome: str, seconds: float) -> None:
+        key = (*labels, outcome)
+        counts = self._counts
+        counts[key] = counts.get(key, 0) + 1
+        histogram = self._histograms.get(labels)
+        if histogram is None:
+            histogram = self._histograms[labels] = [0.0] * (len(_LATENCY_BUCKETS) + 2)
+        histogram[bisect_left(_LATENCY_BUCKETS, seconds)] += 1  # le: the first bound >= seconds
+        histogram[-1] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        counter = CounterMetricFamily(
+            self._counter_name, self._counter_help, labels=[*self._labels, self._outcome]
+        )
+        for key, count in list(self._counts.items()):
+            counter.add_metric(list(key), count)
+        yield counter
+        histogram = HistogramMetricFamily(
+            self._histogram_name, self._histogram_help, labels=self._labels
+        )
+        for labels, values in list(self._histograms.items()):
+            cumulative = 0.0
+            buckets: list[tuple[str, float]] = []
+            for label, in_bucket in zip(_BUCKET_LABELS, values, strict=False):
+                cumulative += in_bucket
+                buckets.append((label, cumulative))
+            histogram.add_metric(list(labels), buckets, values[-1])
+        yield histogram
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self._http_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._cache_children: dict[tuple[str, str], Any] = {}
-        self.http_requests = Counter(
-            "veneer_http_requests",
-            "HTTP requests answered",
-            ["route", "method", "status"],
-            registry=r,
-        )
-        self.http_latency = Histogram(
-            "veneer_http_request_duration_seconds",
-            "Time to answer an HTTP request",
+        self.http = CountedLatency(
+            ("veneer_http_requests", "HTTP requests answered"),
+            ("veneer_http_request_duration_seconds", "Time to answer an HTTP request"),
             ["route", "method"],
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+            "status",
         )
-        self.backend_calls = Counter(
-            "veneer_backend_calls",
-            "Backend call attempts by outcome",
-            ["backend", "operation", "outcome"],
-            registry=r,
-        )
-        self.backend_latency = Histogram(
-            "veneer_backend_call_duration_seconds",
-            "Time of one backend attempt",
+        r.register(self.http)
+        self.backends = CountedLatency(
+            ("veneer_backend_calls", "Backend call attempts by outcome"),
+            ("veneer_backend_call_duration_seconds", "Time of one backend attempt"),
             ["backend", "operation"],
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+            "outcome",
         )
+        r.register(self.backends)
         self.breaker_state = Gauge(
             "veneer_breaker_state",
             "Breaker state: " + ", ".join(f"{v}={k}" for k, v in BREAKER_STATE_VALUES.items()),
@@ -109,8 +157,7 @@ class Metrics:
             self.bulkhead_rejections.labels(event.name).inc()
 
     def backend_call(self, backend: str, operation: str, outcome: str, seconds: float) -> None:
-        self.backend_calls.labels(backend, operation, outcome).inc()
-        self.backend_latency.labels(backend, operation).observe(seconds)
+        self.backends.record((backend, operation), outcome, seconds)
 
     def cache_lookup(self, route: str, result: str) -> None:
         child = self._cache_children.get((route, result))
@@ -119,16 +166,7 @@ class Metrics:
         child.inc()
 
     def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        # Label lookups take a lock and build a key: keep each series' children at hand.
-        children = self._http_children.get((route, method, status))
-        if children is None:
-            children = (
-                self.http_requests.labels(route, method, str(status)),
-                self.http_latency.labels(route, method),
-            )
-            self._http_children[(route, method, status)] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        self.http.record((route, method), str(status), seconds)
 
     # -- scraping ---------------------------------------------------------------------------
     async def render(self, breakers: BreakerRegistry, outbox: Any | None) -> web.Response:

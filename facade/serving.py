@@ -6,8 +6,8 @@ last on the application (under ``/``, so every fixed path such as ``/ops`` or ``
 matched first) resolves against the generation in service when the request arrives.
 
 The request is pinned to that generation, its handlers, adapters and policies, until it ends.
-Resolution counts it in and :func:`served_middleware` (outermost) counts it out, so a retired
-generation knows when its last request is done and its adapters may close.
+Resolution counts it in and the pipeline (``facade.middlewares.pipeline``) counts it out, so a
+retired generation knows when its last request is done and its adapters may close.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import orjson
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from aiohttp.web_urldispatcher import (
     AbstractResource,
     AbstractRoute,
@@ -28,6 +27,7 @@ from aiohttp.web_urldispatcher import (
 )
 from yarl import URL
 
+from facade.middlewares.keys import PINNED
 from facade.openapi import build_openapi
 from facade.routes.caching import RouteCache
 from facade.routes.handler import HandlerContext, RouteHandler
@@ -36,7 +36,7 @@ from facade.runtime import Generation, Runtime
 from facade.security.access import AccessTable
 from resilience import Outbox
 
-__all__ = ["SERVED", "Served", "Serving", "Shared", "served_middleware"]
+__all__ = ["Served", "Serving", "Shared"]
 
 
 @dataclass(frozen=True)
@@ -104,10 +104,6 @@ class Served:
         return True
 
 
-#: The generation a request was resolved against (set on the request by resolution).
-SERVED = web.RequestKey("veneer_served", Served)
-
-
 class Serving:
     """The generation in service; :meth:`swap` replaces it (no await: atomic on the loop)."""
 
@@ -138,7 +134,7 @@ class _ServedResource(AbstractResource):
         if isinstance(match, MatchInfoError):
             return None, set(getattr(match.http_exception, "allowed_methods", ()))
         served.enter()
-        request[SERVED] = served
+        request[PINNED] = served
         return match, set()
 
     def url_for(self, **kwargs: str) -> URL:
@@ -159,15 +155,3 @@ class _ServedResource(AbstractResource):
 
     def __iter__(self) -> Iterator[AbstractRoute]:
         return iter(self._serving.current.router.routes())
-
-
-@web.middleware
-async def served_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count a request out of the generation it was resolved against, however it ends."""
-    served = request.get(SERVED)
-    if served is None:
-        return await handler(request)
-    try:
-        return await handler(request)
-    finally:
-        served.leave()

@@ -10,6 +10,15 @@ it would change ``xmlrpc.client`` for every library in the process.
 
 Values come back as plain data: ``dateTime.iso8601`` as an ISO 8601 string
 (``2026-02-01T09:30:00``, without a zone, as the wire has none) and ``base64`` as a base64 string.
+
+That event-driven parse calls Python three times per element. Most replies are plain
+methodResponses, which :func:`_decode_plain` reads from an lxml tree (parsed in C, with entities
+unresolved, no DTD, no network) in one Python visit per value. It reads only the strict form
+(``params/param/value``, one typed child per value, ``array/data``, ``struct/member/name+value``)
+and hands anything else (a fault, a comment or CDATA, a namespaced or unknown tag, a value it
+cannot read, too deep a nesting) to the reference parse above, so both give the same answer or
+the same error: the differential tests in ``tests/unit/adapters/crm/test_fast_decode.py`` hold
+them to it.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from defusedxml.xmlrpc import DefusedExpatParser
+from lxml import etree
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
@@ -94,6 +104,14 @@ def decode_reply(
         raise MalformedReply(f"reply of {len(body)} bytes exceeds the {max_bytes}-byte cap")
     if body.count(b"<") > max_tags:
         raise MalformedReply(f"reply has more than {max_tags} XML tags")
+    try:
+        return _decode_plain(body, max_depth)
+    except _NotPlain:
+        return decode_reply_reference(body, max_depth=max_depth)
+
+
+def decode_reply_reference(body: bytes, *, max_depth: int) -> Any:
+    """:func:`decode_reply` by the standard library's unmarshaller, on any reply (no size checks)."""
     target = _BoundedUnmarshaller(max_depth)
     parser = DefusedExpatParser(target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     try:
@@ -146,3 +164,145 @@ class _BoundedUnmarshaller(xmlrpc.client.Unmarshaller):
 
     dispatch["dateTime.iso8601"] = end_dateTime
     dispatch["base64"] = end_base64
+
+
+# -- the fast path ------------------------------------------------------------------------------
+
+
+class _NotPlain(Exception):
+    """Not the strict, common form: let the reference parse decide what it is."""
+
+
+def _lxml_parser() -> etree.XMLParser:
+    # One per reply: lxml parsers are not thread-safe.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _decode_plain(body: bytes, max_depth: int) -> Any:
+    if b"<!" in body:  # a DOCTYPE, a comment or CDATA: the reference parse's business
+        raise _NotPlain
+    try:
+        root = etree.fromstring(body, _lxml_parser())
+    except etree.XMLSyntaxError as exc:
+        raise _NotPlain from exc
+    if root.tag != "methodResponse" or len(root) != 1:
+        raise _NotPlain
+    params = root[0]
+    if params.tag != "params" or len(params) != 1:
+        raise _NotPlain
+    param = params[0]
+    if param.tag != "param" or len(param) != 1:
+        raise _NotPlain
+    value = param[0]
+    if value.tag != "value":
+        raise _NotPlain
+    try:
+        return _plain_value(value, max_depth - 4)  # methodResponse, params, param, value
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise _NotPlain from exc
+
+
+def _plain_value(value: Any, depth_left: int) -> Any:
+    """One ``<value>`` (already counted against the depth) as the unmarshaller reads it."""
+    if depth_left < 0:
+        raise _NotPlain
+    if len(value) == 0:
+        return value.text or ""
+    if len(value) != 1:
+        raise _NotPlain
+    typed = value[0]
+    tag = typed.tag
+    reader = _SCALARS.get(tag)
+    if reader is not None:
+        if len(typed) or depth_left < 1:
+            raise _NotPlain
+        return reader(typed.text)
+    if depth_left < 2:  # the array's data, or the struct's member, is one more level
+        raise _NotPlain
+    if tag == "struct":
+        result: dict[str, Any] = {}
+        for member in typed:
+            if member.tag != "member" or len(member) != 2:
+                raise _NotPlain
+            name, item = member
+            if name.tag != "name" or item.tag != "value" or len(name):
+                raise _NotPlain
+            result[name.text or ""] = _plain_value(item, depth_left - 3)
+        return result
+    if tag == "array":
+        if len(typed) != 1 or typed[0].tag != "data":
+            raise _NotPlain
+        items = []
+        for item in typed[0]:
+            if item.tag != "value":
+                raise _NotPlain
+            items.append(_plain_value(item, depth_left - 3))
+        return items
+    raise _NotPlain  # a namespaced or unknown type, or a comment's stand-in
+
+
+def _string(text: str | None) -> str:
+    return text or ""
+
+
+def _integer(text: str | None) -> int:
+    if text is None:
+        raise _NotPlain
+    return int(text)
+
+
+def _double(text: str | None) -> float:
+    if text is None:
+        raise _NotPlain
+    return float(text)
+
+
+def _bigdecimal(text: str | None) -> Decimal:
+    if text is None:
+        raise _NotPlain
+    return Decimal(text)
+
+
+def _boolean(text: str | None) -> bool:
+    if text == "0":
+        return False
+    if text == "1":
+        return True
+    raise _NotPlain
+
+
+def _nil(text: str | None) -> None:
+    if text is not None:
+        raise _NotPlain
+
+
+def _date_time(text: str | None) -> str:
+    stripped = (text or "").strip()
+    match = _COMPACT_DATETIME.match(stripped)
+    return f"{match[1]}-{match[2]}-{match[3]}T{match[4]}" if match else stripped
+
+
+def _base64(text: str | None) -> str:
+    try:
+        raw = base64.b64decode((text or "").encode("ascii"), validate=False)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise _NotPlain from exc
+    return base64.b64encode(raw).decode("ascii")
+
+
+_SCALARS: dict[str, Any] = {
+    "string": _string,
+    "int": _integer,
+    "i1": _integer,
+    "i2": _integer,
+    "i4": _integer,
+    "i8": _integer,
+    "biginteger": _integer,
+    "double": _double,
+    "float": _double,
+    "bigdecimal": _bigdecimal,
+    "boolean": _boolean,
+    "nil": _nil,
+    "dateTime.iso8601": _date_time,
+    "base64": _base64,
+}

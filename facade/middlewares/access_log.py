@@ -7,12 +7,10 @@ The cache outcome is read from the answer's Cache-Status; the caller from the au
 
 from __future__ import annotations
 
-import time
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from facade.logs import ACCESS_LOG
 from facade.middlewares.keys import PRINCIPAL_NAME
@@ -20,7 +18,7 @@ from facade.middlewares.keys import PRINCIPAL_NAME
 if TYPE_CHECKING:
     from facade.metrics import Metrics
 
-__all__ = ["BACKEND_CALLS", "access_log_middleware", "record_backend_call", "route_template"]
+__all__ = ["BACKEND_CALLS", "AccessRecorder", "record_backend_call", "route_template"]
 
 BACKEND_CALLS: ContextVar[list[dict[str, Any]] | None] = ContextVar(
     "veneer_backend_calls", default=None
@@ -47,43 +45,37 @@ def route_template(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-def access_log_middleware(metrics: Metrics | None = None) -> Middleware:
-    """Time each request once: one access line, and the HTTP metrics when ``metrics`` is given."""
+class AccessRecorder:
+    """Counts a finished request in the HTTP metrics (when given) and writes its access line."""
 
-    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-        calls: list[dict[str, Any]] = []
-        token = BACKEND_CALLS.set(calls)
-        started = time.perf_counter()
-        status = 500
-        response: web.StreamResponse | None = None
-        try:
-            response = await handler(request)
-            status = response.status
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        finally:
-            BACKEND_CALLS.reset(token)
-            if not request.path.startswith(_QUIET):
-                seconds = time.perf_counter() - started
-                route = route_template(request)
-                if metrics is not None:
-                    metrics.http_request(route, request.method, status, seconds)
-                ACCESS_LOG.write(
-                    "request",
-                    {
-                        "method": request.method,
-                        "path": request.path,
-                        "route": route,
-                        "status": status,
-                        "ms": round(seconds * 1000, 1),
-                        "backend_calls": calls,
-                        "cache": (
-                            response.headers.get("Cache-Status") if response is not None else None
-                        ),
-                        "client": request.get(PRINCIPAL_NAME, "anonymous"),
-                    },
-                )
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics
 
-    return web.middleware(observe)
+    def record(
+        self,
+        request: web.Request,
+        status: int,
+        seconds: float,
+        calls: list[dict[str, Any]],
+        response: web.StreamResponse | None,
+    ) -> None:
+        path = request.path
+        if path.startswith(_QUIET):
+            return
+        route = route_template(request)
+        method = request.method
+        if self.metrics is not None:
+            self.metrics.http_request(route, method, status, seconds)
+        ACCESS_LOG.write(
+            "request",
+            {
+                "method": method,
+                "path": path,
+                "route": route,
+                "status": status,
+                "ms": round(seconds * 1000, 1),
+                "backend_calls": calls,
+                "cache": response.headers.get("Cache-Status") if response is not None else None,
+                "client": request.get(PRINCIPAL_NAME, "anonymous"),
+            },
+        )

@@ -12,48 +12,49 @@ from typing import Protocol
 
 import structlog
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
+from facade.logs import bind_request
 from facade.middlewares.keys import ACCESS, PRINCIPAL, PRINCIPAL_NAME
-from facade.security.access import AccessTable
+from facade.security.access import AccessTable, RouteAccess
 from facade.security.authenticator import Authenticator
 from facade.security.errors import Unauthenticated, forbidden, unauthenticated
 from facade.security.principal import ANONYMOUS
 
-__all__ = ["auth_middleware"]
+__all__ = ["Credentials", "authorize"]
 
 log = structlog.get_logger("veneer.auth")
 
 
 class Credentials(Protocol):
-    """Where the middleware finds who is trusted and what each route needs (a reload swaps both)."""
+    """Where the pipeline finds who is trusted and what each route needs (a reload swaps both)."""
 
     authenticator: Authenticator
     table: AccessTable
 
 
-def auth_middleware(security: Credentials) -> Middleware:
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        access = security.table.lookup(request)
-        if access is None:  # not an /api route: health, docs, ops (which has its own guard)
-            return await handler(request)
-        try:
-            principal = await security.authenticator.authenticate(request)
-        except Unauthenticated as error:
-            log.info("credential refused", route=access.key, reason=error.reason)
-            raise unauthenticated(error) from None
-        if principal is None:
-            if not access.public:
-                raise unauthenticated(None)
-            principal = ANONYMOUS
-        request[PRINCIPAL] = principal
-        request[PRINCIPAL_NAME] = principal.id
-        request[ACCESS] = access
-        structlog.contextvars.bind_contextvars(caller=principal.id)
-        if not access.public and not principal.allows(access.scopes):
-            missing = principal.missing(access.scopes)
-            log.info("scope missing", route=access.key, missing=missing)
-            raise forbidden(missing)
-        return await handler(request)
+async def authorize(security: Credentials, request: web.Request) -> RouteAccess | None:
+    """The matched /api route's access rule once the caller may use it; None outside /api.
 
-    return web.middleware(middleware)
+    Raises the 401 or 403 problem otherwise. The principal is stored on the request.
+    """
+    access = security.table.lookup(request)
+    if access is None:  # not an /api route: health, docs, ops (which has its own guard)
+        return None
+    try:
+        principal = await security.authenticator.authenticate(request)
+    except Unauthenticated as error:
+        log.info("credential refused", route=access.key, reason=error.reason)
+        raise unauthenticated(error) from None
+    if principal is None:
+        if not access.public:
+            raise unauthenticated(None)
+        principal = ANONYMOUS
+    request[PRINCIPAL] = principal
+    request[PRINCIPAL_NAME] = principal.id
+    request[ACCESS] = access
+    bind_request(caller=principal.id)
+    if not access.public and not principal.allows(access.scopes):
+        missing = principal.missing(access.scopes)
+        log.info("scope missing", route=access.key, missing=missing)
+        raise forbidden(missing)
+    return access

@@ -14,9 +14,8 @@ from collections import OrderedDict
 
 import brotli
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
-__all__ = ["compression_middleware"]
+__all__ = ["compress", "compressed"]
 
 MIN_SIZE = 1024
 _REMEMBERED = 256  # compressed bodies kept, each of a body of at most _REMEMBER_BELOW bytes
@@ -52,27 +51,21 @@ def choose_encoding(header: str | None) -> str | None:
     return None
 
 
-@web.middleware
-async def compression_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
-    if (
-        not isinstance(response, web.Response)
-        or response.body is None
-        or "Content-Encoding" in response.headers
-    ):
-        return response
+def compress(request: web.Request, response: web.StreamResponse) -> None:
+    """Compress ``response`` in place when it is worth it and the client accepts an encoding."""
+    if type(response) is not web.Response and not isinstance(response, web.Response):
+        return
     body = response.body
-    if not isinstance(body, bytes) or len(body) < MIN_SIZE:
-        return response
+    if type(body) is not bytes or len(body) < MIN_SIZE or "Content-Encoding" in response.headers:
+        return
     if not response.content_type.startswith(_COMPRESSIBLE):
-        return response
+        return
     response.headers.add("Vary", "Accept-Encoding")
     coding = choose_encoding(request.headers.get("Accept-Encoding"))
     if coding is None:
-        return response
+        return
     response.body = compressed(body, coding)
     response.headers["Content-Encoding"] = coding
-    return response
 
 
 def compressed(body: bytes, coding: str) -> bytes:

@@ -3,51 +3,49 @@
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 
 from facade.settings import Cors
 
-__all__ = ["cors_middleware"]
+__all__ = ["CorsPolicy"]
 
 
-def cors_middleware(cors: Cors) -> Middleware:
-    origins = set(cors.origins)
-    any_origin = "*" in origins
-    allow_headers = ", ".join(cors.allow_headers)
-    expose_headers = ", ".join(cors.expose_headers)
+class CorsPolicy:
+    """Answers preflights and decorates answers to allowed origins, from the ``cors`` settings."""
 
-    def allowed(origin: str | None) -> bool:
-        return origin is not None and (any_origin or origin in origins)
+    def __init__(self, cors: Cors) -> None:
+        self._origins = set(cors.origins)
+        self._any_origin = "*" in self._origins
+        self._credentials = cors.credentials
+        self._allow_headers = ", ".join(cors.allow_headers)
+        self._expose_headers = ", ".join(cors.expose_headers)
+        self._max_age = str(cors.max_age)
 
-    def decorate(response: web.StreamResponse, origin: str) -> None:
-        response.headers["Access-Control-Allow-Origin"] = (
-            "*" if any_origin and not cors.credentials else origin
+    def allowed(self, origin: str | None) -> bool:
+        return origin is not None and (self._any_origin or origin in self._origins)
+
+    def preflight(self, request: web.Request, origin: str | None) -> web.Response | None:
+        """The answer to a CORS preflight (204, or 403 for an origin not allowed); None otherwise."""
+        if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
+            return None
+        if origin is None or not self.allowed(origin):
+            return web.Response(status=403, text="CORS: origin not allowed")
+        answer = web.Response(status=204)
+        self.decorate(answer, origin)
+        answer.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+        answer.headers["Access-Control-Allow-Headers"] = self._allow_headers
+        answer.headers["Access-Control-Max-Age"] = self._max_age
+        return answer
+
+    def decorate(self, response: web.StreamResponse, origin: str | None) -> None:
+        """Let ``origin`` read ``response`` if it is allowed to."""
+        if origin is None or not self.allowed(origin):
+            return
+        headers = response.headers
+        headers["Access-Control-Allow-Origin"] = (
+            "*" if self._any_origin and not self._credentials else origin
         )
-        response.headers.add("Vary", "Origin")
-        if cors.credentials:
-            response.headers["Access-Control-Allow-Credentials"] = "true"
-        if expose_headers:
-            response.headers["Access-Control-Expose-Headers"] = expose_headers
-
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        origin = request.headers.get("Origin")
-        preflight = (
-            request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
-        )
-        if preflight:
-            if not allowed(origin):
-                return web.Response(status=403, text="CORS: origin not allowed")
-            assert origin is not None
-            answer = web.Response(status=204)
-            decorate(answer, origin)
-            answer.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
-            answer.headers["Access-Control-Allow-Headers"] = allow_headers
-            answer.headers["Access-Control-Max-Age"] = str(cors.max_age)
-            return answer
-        response = await handler(request)
-        if allowed(origin):
-            assert origin is not None
-            decorate(response, origin)
-        return response
-
-    return web.middleware(middleware)
+        headers.add("Vary", "Origin")
+        if self._credentials:
+            headers["Access-Control-Allow-Credentials"] = "true"
+        if self._expose_headers:
+            headers["Access-Control-Expose-Headers"] = self._expose_headers

@@ -12,21 +12,20 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from facade.problems import Problem
 
-__all__ = ["header_guard_middleware"]
+__all__ = ["guard_headers"]
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _NAME_SHOWN = re.compile(r"[^A-Za-z0-9-]")
 
 
-@web.middleware
-async def header_guard_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+def guard_headers(request: web.Request) -> None:
+    """Raise a 400 ``invalid_header`` problem naming the first header with a control character."""
     raw = request.raw_headers
     if not _CONTROL.search(b"\t".join(b"\t".join(pair) for pair in raw)):  # one scan: all clean
-        return await handler(request)
+        return
     for name, value in raw:
         if _CONTROL.search(value) or _CONTROL.search(name):
             shown = _NAME_SHOWN.sub("", name.decode("latin-1"))[:64] or "a"
@@ -36,4 +35,3 @@ async def header_guard_middleware(request: web.Request, handler: Handler) -> web
                 "Invalid header",
                 f"The {shown} header carries control characters.",
             )
-    return await handler(request)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import structlog
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
-from facade.middlewares.keys import REQUEST_ID
 from facade.problems import Problem
 
-__all__ = ["problem_middleware"]
+__all__ = ["problem_answer"]
 
 log = structlog.get_logger("veneer.http")
 
@@ -22,28 +20,27 @@ _HTTP_CODES = {
 }
 
 
-@web.middleware
-async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = request.get(REQUEST_ID)
-    try:
-        return await handler(request)
-    except Problem as problem:
-        return problem.to_response(request_id)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        code, title = _HTTP_CODES.get(exc.status, (f"http_{exc.status}", exc.reason))
-        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
-        detail = _detail(exc, request)
-        return Problem(exc.status, code, title, detail, headers=headers).to_response(request_id)
-    except Exception:
-        log.exception("unhandled error", path=request.path, method=request.method)
-        return Problem(
-            500,
-            "internal_error",
-            "Internal error",
-            "The gateway failed unexpectedly; quote the request id to support.",
-        ).to_response(request_id)
+def problem_answer(request: web.Request, error: Exception, request_id: str) -> web.Response:
+    """The RFC 9457 answer for ``error`` raised while serving ``request``.
+
+    A :class:`Problem` is rendered as it is; aiohttp's HTTP errors (404, 405, 413 ...) get a
+    stable code; anything else is logged with its traceback and becomes a bare 500. The caller
+    re-raises an ``HTTPException`` below 400 (a redirect) instead of asking.
+    """
+    if isinstance(error, Problem):
+        return error.to_response(request_id)
+    if isinstance(error, web.HTTPException):
+        code, title = _HTTP_CODES.get(error.status, (f"http_{error.status}", error.reason))
+        headers = {k: v for k, v in error.headers.items() if k in ("Allow", "Retry-After")}
+        detail = _detail(error, request)
+        return Problem(error.status, code, title, detail, headers=headers).to_response(request_id)
+    log.exception("unhandled error", path=request.path, method=request.method)
+    return Problem(
+        500,
+        "internal_error",
+        "Internal error",
+        "The gateway failed unexpectedly; quote the request id to support.",
+    ).to_response(request_id)
 
 
 def _detail(exc: web.HTTPException, request: web.Request) -> str | None:

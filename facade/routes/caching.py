@@ -82,8 +82,16 @@ class RouteCache:
     def key(
         self, request: web.Request, handler: RouteHandler, policy: CachePolicy, caller: str
     ) -> str:
-        query = "&".join(f"{k}={v}" for k, v in sorted(request.query.items()))
-        vary = "&".join(f"{h.lower()}={request.headers.get(h, '')}" for h in sorted(policy.vary))
+        query = (
+            "&".join(f"{k}={v}" for k, v in sorted(request.query.items()))
+            if request.query_string
+            else ""
+        )
+        vary = (
+            "&".join(f"{h.lower()}={request.headers.get(h, '')}" for h in sorted(policy.vary))
+            if policy.vary
+            else ""
+        )
         generation = self._generations.get(request.path, 0)
         route = f"{handler.compiled.key}\0{handler.compiled.fingerprint}"
         raw = f"{route}\0{request.path}\0{query}\0{vary}\0{caller}\0{generation}"

@@ -1,8 +1,9 @@
 """Compose the security layer from settings and put it on the application.
 
-Middlewares are appended inside the problem middleware (so every refusal is a problem) in this
-order: header guard → authentication and scopes → rate limit → the route. JWKS polling starts
-with the app and stops with it (``cleanup_ctx``: stopped only if started); so does the Redis pool.
+The request pipeline (``facade.middlewares.pipeline``) consults the :class:`Security` object on
+every request: header guard → authentication and scopes → rate limit → the route, every refusal
+a problem. JWKS polling starts with the app and stops with it (``cleanup_ctx``: stopped only if
+started); so does the Redis pool.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 
 from aiohttp import web
 
-from facade.middlewares import auth_middleware, header_guard_middleware, rate_limit_middleware
 from facade.redaction import remember_secrets
 from facade.security.access import AccessTable
 from facade.security.apikeys import ApiKeyRegistry
@@ -120,13 +120,10 @@ def build_security(settings: Settings, clock: Clock) -> Security:
 
 
 def install_security(app: web.Application, settings: Settings, clock: Clock) -> Security:
-    """Add the middlewares, the ops guard and the secrets to redact; start JWKS polling with the app."""
+    """Build the security layer, the ops guard and the secrets to redact; start JWKS polling with
+    the app. The pipeline reads the returned object on every request: a reload swaps its parts."""
     remember_secrets(settings)
     security = build_security(settings, clock)
-    app.middlewares.append(header_guard_middleware)
-    # Both read the security object on every request: a reload swaps what it holds.
-    app.middlewares.append(auth_middleware(security))
-    app.middlewares.append(rate_limit_middleware(security))
     app[SECURITY] = security
     app[OPS_GUARD] = security.guard
 

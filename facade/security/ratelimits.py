@@ -14,6 +14,7 @@ request is allowed again). The policy name is ``default`` (the top-level ``rate_
 
 from __future__ import annotations
 
+import functools
 import math
 
 from aiohttp import web
@@ -23,7 +24,7 @@ from facade.security.access import RouteAccess
 from facade.security.principal import Principal
 from facade.settings import RateLimits
 from resilience import Clock
-from resilience.ratelimit import LocalRateLimiter, RateLimitDecision, RateLimiter
+from resilience.ratelimit import LocalRateLimiter, RateLimitDecision, RateLimiter, RateLimitPolicy
 
 __all__ = ["build_limiter", "limit_key", "rate_limit_headers", "rate_limited"]
 
@@ -33,10 +34,14 @@ def limit_key(principal: Principal, access: RouteAccess, request: web.Request) -
     return f"{who}|{access.key}"
 
 
+@functools.lru_cache(maxsize=256)
+def _policy_header(name: str, policy: RateLimitPolicy) -> str:
+    return f'"{name}";q={policy.burst};w={policy.window_s}'
+
+
 def rate_limit_headers(decision: RateLimitDecision, name: str) -> dict[str, str]:
-    policy = decision.policy
     return {
-        "RateLimit-Policy": f'"{name}";q={policy.burst};w={policy.window_s}',
+        "RateLimit-Policy": _policy_header(name, decision.policy),
         "RateLimit": f'"{name}";r={decision.remaining};t={math.ceil(decision.reset_s)}',
     }
 

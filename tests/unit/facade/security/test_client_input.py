@@ -79,22 +79,15 @@ async def test_malformed_or_oversize_headers_are_refused(
 @pytest.mark.parametrize("value", ["a\x01b", "a\x1bb", "a\x7fb", "a\rb"])
 async def test_control_characters_are_refused_by_the_gateway_itself(value: str) -> None:
     """Whatever the parser lets through, the header guard answers 400 invalid_header (tab is fine)."""
-    from aiohttp import web
     from aiohttp.test_utils import make_mocked_request
 
-    from facade.middlewares.headers import header_guard_middleware
+    from facade.middlewares.headers import guard_headers
     from facade.problems import Problem
 
-    async def handler(request: web.Request) -> web.Response:
-        return web.Response(text="reached")
-
     with pytest.raises(Problem) as refused:
-        await header_guard_middleware(
-            make_mocked_request("GET", "/", headers={"X-Note": value}), handler
-        )
+        guard_headers(make_mocked_request("GET", "/", headers={"X-Note": value}))
     assert (refused.value.status, refused.value.code) == (400, "invalid_header")
-    tab = make_mocked_request("GET", "/", headers={"X-Note": "a\tb"})
-    assert (await header_guard_middleware(tab, handler)).status == 200
+    guard_headers(make_mocked_request("GET", "/", headers={"X-Note": "a\tb"}))  # no exception
 
 
 @pytest.mark.parametrize(
