@@ -6,9 +6,10 @@ past its deadline) for one, then gets :class:`~resilience.errors.BulkheadFull` (
 gateway sheds load instead of queueing it.
 
 How the wait is bounded: a freed slot is handed directly to the oldest waiter's future (so a
-newcomer cannot overtake it), and the wait is raced against ``clock.sleep(max_wait)`` in a small
-timer task, whose end resolves the waiter as "timed out". With the system clock that is an exact
-asyncio timer; with ``FakeClock`` tests drive it without sleeping. ``max_wait = 0`` rejects at
+newcomer cannot overtake it), and the wait is raced against a timer whose end resolves the
+waiter as "timed out": with the system clock a loop timer (``call_later``, exact and cheap), with
+any other clock ``clock.sleep(max_wait)`` in a small task, which ``FakeClock`` tests drive
+without sleeping. ``max_wait = 0`` rejects at
 once without awaiting, and the uncontended path takes a slot without awaiting either.
 
 Cancellation never leaks a slot: a waiter cancelled after a slot was handed to it passes the slot
@@ -24,7 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from resilience.clock import Clock
+from resilience.clock import Clock, SystemClock
 from resilience.deadline import Deadline
 from resilience.errors import BulkheadFull
 from resilience.events import BulkheadRejected, EventBus
@@ -81,10 +82,17 @@ class Bulkhead:
             max_wait = min(max_wait, left)
         if max_wait <= 0:
             self._reject()
-        waiter: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
         self._waiters.append(waiter)
-        timer = asyncio.ensure_future(self._clock.sleep(max_wait))
-        timer.add_done_callback(functools.partial(_time_out, waiter))
+        timer: asyncio.Future[None] | asyncio.TimerHandle
+        if type(self._clock) is SystemClock:
+            # A loop timer: under load half the calls may wait, and a task per wait (created,
+            # stepped, cancelled) cost more than the wait's bookkeeping itself.
+            timer = loop.call_later(max_wait, _expire, waiter)
+        else:  # an injected clock: its sleep is what tests drive (a fake clock advances)
+            timer = asyncio.ensure_future(self._clock.sleep(max_wait))
+            timer.add_done_callback(functools.partial(_time_out, waiter))
         granted = False
         try:
             granted = await waiter
@@ -126,6 +134,12 @@ class Bulkhead:
             f"Bulkhead({self.name!r}, in_flight={self._in_flight}/"
             f"{self.config.max_concurrent}, waiting={self.waiting})"
         )
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    """The wait is over (a loop timer fired): not granted, unless it was granted meanwhile."""
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 def _time_out(waiter: asyncio.Future[bool], timer: asyncio.Future[None]) -> None:
