@@ -127,8 +127,16 @@ class AutomaticMachine:
 
     def record(self, *, failed: bool) -> None:
         """Replay one finished call: a failure may trip (closed) or reopen (half-open)."""
-        if self.storage.state == pybreaker.STATE_OPEN:
+        storage = self.storage
+        if storage.state == pybreaker.STATE_OPEN:
             return  # never reached by the wrapper; pybreaker would consult the wall clock here
+        if (
+            not failed
+            and storage.state == pybreaker.STATE_CLOSED
+            and storage.counter == 0
+            and len(self.pybreaker.listeners) == 1
+        ):
+            return  # the common case: pybreaker would change nothing and tell only our relay
         try:
             with self.pybreaker.calling():
                 if failed:

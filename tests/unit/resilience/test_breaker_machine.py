@@ -72,3 +72,22 @@ def test_an_open_machine_ignores_replayed_outcomes() -> None:
     machine.record(failed=True)
     machine.record(failed=False)
     assert machine.state is BreakerState.OPEN
+
+
+def test_a_success_still_reaches_listeners_added_to_pybreaker() -> None:
+    """Skipping pybreaker for a plain closed success never hides it from a listener someone added."""
+
+    class Successes(pybreaker.CircuitBreakerListener):
+        count = 0
+
+        def success(self, cb: pybreaker.CircuitBreaker) -> None:
+            self.count += 1
+
+    machine = AutomaticMachine("wms", 3, clock=FakeClock(), on_transition=lambda a, b: None)
+    listener = Successes()
+    machine.pybreaker.add_listener(listener)
+    machine.record(failed=False)
+    machine.record(failed=True)
+    machine.record(failed=False)  # resets pybreaker's failure counter
+    assert listener.count == 2
+    assert machine.consecutive_failures == 0
