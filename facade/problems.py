@@ -43,7 +43,7 @@ _TYPE_BASE = "https://veneer.readthedocs.io/errors/"
 
 @dataclass
 class Problem(Exception):
-    """An error answer. Raise it from a handler; the problem middleware renders it."""
+    """An error answer. Raise it from a handler; the request pipeline renders it."""
 
     status: int
     code: str
