@@ -53,10 +53,14 @@ def choose_encoding(header: str | None) -> str | None:
 
 def compress(request: web.Request, response: web.StreamResponse) -> None:
     """Compress ``response`` in place when it is worth it and the client accepts an encoding."""
-    if type(response) is not web.Response and not isinstance(response, web.Response):
+    if not isinstance(response, web.Response):
         return
     body = response.body
-    if type(body) is not bytes or len(body) < MIN_SIZE or "Content-Encoding" in response.headers:
+    if (
+        not isinstance(body, bytes)
+        or len(body) < MIN_SIZE
+        or "Content-Encoding" in response.headers
+    ):
         return
     if not response.content_type.startswith(_COMPRESSIBLE):
         return

@@ -27,7 +27,7 @@ class CorsPolicy:
         """The answer to a CORS preflight (204, or 403 for an origin not allowed); None otherwise."""
         if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
             return None
-        if origin is None or not self.allowed(origin):
+        if not self.allowed(origin):
             return web.Response(status=403, text="CORS: origin not allowed")
         answer = web.Response(status=204)
         self.decorate(answer, origin)
