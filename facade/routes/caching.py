@@ -4,7 +4,9 @@ For a GET route with a cache policy:
 
 - **fresh** (age ≤ ttl): answered from the cache, the backend is not called;
 - **stale, revalidating** (within ``stale_while_revalidate``): answered from the cache at once,
-  and one background call refreshes it;
+  and one background call refreshes it; a refresh that fails is not tried again for that key
+  before the backend's ``Retry-After`` (an open breaker's remaining time) or a second, so a
+  backend that is down costs one failed refresh per pause, not one per request;
 - **miss or expired**: concurrent identical requests make one backend call (single-flight);
 - **backend failure**: within ``stale_if_error`` the stale answer is served instead of the error.
 
@@ -46,6 +48,11 @@ __all__ = ["STALE_HEADER", "RouteCache", "caller_partition"]
 log = structlog.get_logger("veneer.cache")
 STALE_HEADER = "Veneer-Stale"
 _CACHE_NAME = "veneer"
+#: After a failed background refresh, how long (s) its key waits before another one when the
+#: failure gave no Retry-After, and the most any Retry-After can make it wait.
+REFRESH_PAUSE_S = 1.0
+MAX_REFRESH_PAUSE_S = 30.0
+_MAX_PAUSED_KEYS = 4096
 
 
 def caller_partition(request: web.Request) -> str:
@@ -78,6 +85,8 @@ class RouteCache:
         # above it, so every cached variant of what it changed misses from then on (this
         # process only; other replicas converge within the route's ttl).
         self._generations: dict[str, int] = {}
+        # key → monotonic time before which no background refresh of it starts (after a failure)
+        self._refresh_paused: dict[str, float] = {}
 
     def key(
         self, request: web.Request, handler: RouteHandler, policy: CachePolicy, caller: str
@@ -180,18 +189,33 @@ class RouteCache:
     ) -> None:
         if self.flights.in_flight(key):
             return
+        paused_until = self._refresh_paused.get(key)
+        if paused_until is not None:
+            if self.clock.monotonic() < paused_until:
+                return
+            del self._refresh_paused[key]
 
         async def refresh() -> None:
             try:
                 await self.flights.run(key, lambda: self._fetch(key, request, handler, policy))
             except Problem as problem:
+                self._pause_refresh(key, problem.retry_after)
                 log.info("background refresh failed", route=handler.compiled.key, code=problem.code)
             except Exception:
+                self._pause_refresh(key, None)
                 log.exception("background refresh failed", route=handler.compiled.key)
 
         task = asyncio.create_task(refresh())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _pause_refresh(self, key: str, retry_after: float | None) -> None:
+        pause = REFRESH_PAUSE_S if retry_after is None else retry_after
+        pause = min(max(pause, REFRESH_PAUSE_S), MAX_REFRESH_PAUSE_S)
+        now = self.clock.monotonic()
+        if len(self._refresh_paused) >= _MAX_PAUSED_KEYS:  # keys nobody asked for again
+            self._refresh_paused = {k: t for k, t in self._refresh_paused.items() if t > now}
+        self._refresh_paused[key] = now + pause
 
     def _cached(
         self, request: web.Request, entry: CachedResponse, age: float, status: str, *, stale: bool

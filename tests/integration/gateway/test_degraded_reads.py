@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp.test_utils import TestClient
 
+from facade.routes.caching import REFRESH_PAUSE_S
 from resilience import FakeClock
 from sandbox.faults import Fault
 from sandbox.runner import Sandbox
@@ -78,6 +79,38 @@ async def test_stale_while_revalidate_answers_at_once_and_refreshes_once(
     assert sandbox.erp.switch.requests == calls + 1
     fresh = await timed_gateway.get(ORDER)
     assert "Veneer-Stale" not in fresh.headers
+
+
+async def test_a_failed_refresh_pauses_refreshes_of_that_answer(
+    timed_gateway: TestClient, sandbox: Sandbox, clock: FakeClock
+) -> None:
+    """After a background refresh fails, further stale answers start no refresh until the pause is over."""
+    await timed_gateway.get(ORDER)
+    clock.advance(20)
+    await sandbox.erp.switch.set(Fault.parse("error_rate:1"))
+    calls = sandbox.erp.switch.requests
+    assert (await timed_gateway.get(ORDER)).headers["Veneer-Stale"] == "true"
+    for _ in range(50):  # the failing refresh runs in the background
+        if sandbox.erp.switch.requests > calls:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    failed_refresh = sandbox.erp.switch.requests
+    assert failed_refresh > calls
+    for _ in range(10):
+        assert (await timed_gateway.get(ORDER)).headers["Veneer-Stale"] == "true"
+    await asyncio.sleep(0.05)
+    assert sandbox.erp.switch.requests == failed_refresh
+    await sandbox.erp.switch.set(Fault.parse("none"))
+    clock.advance(REFRESH_PAUSE_S)
+    await timed_gateway.get(ORDER)
+    for _ in range(50):
+        if sandbox.erp.switch.requests > failed_refresh:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert sandbox.erp.switch.requests == failed_refresh + 1
+    assert "Veneer-Stale" not in (await timed_gateway.get(ORDER)).headers
 
 
 async def test_a_hundred_cold_identical_gets_make_one_backend_call(
