@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 import aiohttp
+from yarl import URL
 
 from adapters.base import AdapterContext
 from adapters.errors import (
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 _CHUNK = 64 * 1024
+_KNOWN_URLS = 256  # parsed URLs kept per transport: a backend posts to a handful of them
 _UNAVAILABLE = {429, 502, 503, 504}
 
 
@@ -84,6 +86,7 @@ class AiohttpTransport:
         self.max_reply_bytes = max_reply_bytes
         self.pool_size = pool_size
         self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, URL] = {}
 
     @classmethod
     def for_backend(cls, context: AdapterContext, *, max_reply_bytes: int) -> AiohttpTransport:
@@ -131,7 +134,7 @@ class AiohttpTransport:
         try:
             async with asyncio.timeout(limit):
                 async with self._client().request(
-                    method, url, data=body, headers=headers
+                    method, self._url(url), data=body, headers=headers
                 ) as response:
                     payload = await self._read_capped(response)
                     return HttpReply(response.status, payload, dict(response.headers))
@@ -159,13 +162,26 @@ class AiohttpTransport:
         except aiohttp.ClientError as exc:
             raise ConnectFailed(f"HTTP client error: {exc}", backend=self.backend) from exc
 
+    def _url(self, url: str) -> URL:
+        """``url`` parsed once: aiohttp would parse the string again on every call."""
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= _KNOWN_URLS:
+                self._urls.clear()
+            parsed = self._urls[url] = URL(url)
+        return parsed
+
     async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
         declared = response.content_length
-        if declared is not None and declared > self.max_reply_bytes:
-            raise ProtocolError(
-                f"reply of {declared} bytes exceeds the {self.max_reply_bytes}-byte cap",
-                backend=self.backend,
-            )
+        if declared is not None:
+            if declared > self.max_reply_bytes:
+                raise ProtocolError(
+                    f"reply of {declared} bytes exceeds the {self.max_reply_bytes}-byte cap",
+                    backend=self.backend,
+                )
+            if "Content-Encoding" not in response.headers:
+                # The length is known and within the cap, and nothing will inflate it: one read.
+                return await response.read()
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_chunked(_CHUNK):
