@@ -20,15 +20,25 @@ from aiohttp import web
 from adapters.errors import BackendUnavailable, ConnectFailed
 from facade.middlewares.keys import PRINCIPAL
 from facade.problems import Problem
+from facade.routes.inputs import WRITES
 from facade.routes.representation import canonical_json
 from facade.security.principal import ANONYMOUS
 from resilience import BreakerOpen, BulkheadFull, Outbox, OutboxEntry
 
 if TYPE_CHECKING:
-    from facade.routes.handler import HandlerContext
+    from facade.routes.handler import HandlerContext, RouteHandler
+    from facade.routes.inputs import Inputs
     from facade.runtime import Runtime
 
-__all__ = ["OPERATIONS_PATH", "Queued", "add_operations_route", "deliverer", "queueable"]
+__all__ = [
+    "OPERATIONS_PATH",
+    "Queued",
+    "add_operations_route",
+    "deliverer",
+    "enqueue_write",
+    "queueable",
+    "queues",
+]
 
 log = structlog.get_logger("veneer.outbox")
 OPERATIONS_PATH = "/api/v1/operations"
@@ -45,6 +55,17 @@ class Queued(Exception):
 def queueable(error: BaseException) -> bool:
     """Failures that prove the write never reached the backend, so delivering it later is safe."""
     return isinstance(error, BreakerOpen | BulkheadFull | ConnectFailed | BackendUnavailable)
+
+
+def queues(handler: RouteHandler, problem: Problem) -> bool:
+    """Whether a write that failed with ``problem`` is stored for later instead."""
+    return (
+        handler.route.outbox is not None
+        and handler.context.outbox is not None
+        and handler.compiled.method in WRITES
+        and problem.__cause__ is not None
+        and queueable(problem.__cause__)
+    )
 
 
 def jsonable(value: Any) -> Any:
@@ -79,6 +100,28 @@ async def enqueue(
     )
     log.info("write queued", id=entry.id, backend=backend, operation=operation, resource=resource)
     return entry
+
+
+async def enqueue_write(handler: RouteHandler, params: Any, inputs: Inputs) -> OutboxEntry:
+    """Store the route's write, rendered as ``params``, under its resource (if it names one)."""
+    assert handler.route.outbox is not None and handler.context.outbox is not None
+    resource_param = handler.route.outbox.resource
+    resource = None
+    if resource_param is not None and resource_param in inputs.path:
+        resource = f"{handler.route.backend}:{inputs.path[resource_param]}"
+    return await enqueue(
+        handler.context.outbox,
+        route_key=handler.compiled.key,
+        backend=handler.route.backend,
+        operation=handler.route.operation,
+        params=params,
+        path=inputs.path,
+        resource=resource,
+        idempotency_key=inputs.idempotency_key,
+        max_attempts=handler.route.outbox.max_attempts,
+        request_id=inputs.headers.get("X-Request-ID"),
+        caller=inputs.caller,
+    )
 
 
 def accepted(entry: OutboxEntry) -> web.Response:

@@ -12,12 +12,14 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import orjson
+from aiohttp import web
 
 from facade.settings import Pagination
 
-__all__ = ["CursorError", "Page", "decode_cursor", "encode_cursor"]
+__all__ = ["CursorError", "Page", "decode_cursor", "encode_cursor", "next_page_url"]
 
 
 class CursorError(ValueError):
@@ -85,3 +87,14 @@ def next_state(spec: Pagination, page: Page, last_bookmark: Any) -> dict[str, An
     if spec.style == "offset":
         return {"o": page.offset + page.limit}
     return {"a": last_bookmark}
+
+
+def next_page_url(
+    request: web.Request, secret: bytes, route: str, state: dict[str, Any] | None
+) -> str | None:
+    """The request's URL with the cursor to the next page, or None on the last page."""
+    if state is None:
+        return None
+    query = {k: v for k, v in request.query.items() if k != "cursor"}
+    query["cursor"] = encode_cursor(secret, route, state)
+    return f"{request.path}?{urlencode(query)}"

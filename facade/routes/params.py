@@ -14,9 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from facade.problems import Problem
 from facade.settings import Param
 
-__all__ = ["RESERVED_QUERY", "FieldError", "ParamValidator"]
+__all__ = ["RESERVED_QUERY", "FieldError", "ParamValidator", "validation_problem"]
 
 #: Query parameters the gateway itself understands on the routes where they apply.
 RESERVED_QUERY = {"fields", "limit", "cursor", "include"}
@@ -31,6 +32,16 @@ class FieldError:
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}
+
+
+def validation_problem(errors: list[FieldError]) -> Problem:
+    return Problem(
+        400,
+        "validation_failed",
+        "Invalid request",
+        "Some parameters are missing or invalid; see errors.",
+        extra={"errors": [e.as_dict() for e in errors]},
+    )
 
 
 class ParamValidator:
