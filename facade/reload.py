@@ -14,15 +14,20 @@ policy and their breaker state; see ``Runtime.adopt``.
 Some settings are bound when the process starts (the listener, the store, logging, CORS and
 the body limit). A change to them is reported as ``restart_required`` and applies at the next
 restart; everything else in the reload applies now.
+
+Under ``serve --workers N`` each worker holds its own configuration. A reload asked of one worker
+over HTTP (``propagate=True``) is passed on once applied: the worker asks its supervisor to send
+SIGHUP to every other worker (``ask_other_workers``), and each of them reads and checks the file
+itself. A rejected file is not passed on: nothing changed here, and the others would reject it too.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 
@@ -35,7 +40,7 @@ from facade.settings import ConfigError, ConfigIssue, Settings, load_settings
 from facade.settings.issues import dotted
 from resilience.audit import AuditLog
 
-__all__ = ["RESTART_ONLY", "ReloadOutcome", "Reloader"]
+__all__ = ["RESTART_ONLY", "OtherWorkers", "ReloadOutcome", "Reloader"]
 
 log = structlog.get_logger("veneer.reload")
 
@@ -47,6 +52,12 @@ RESTART_ONLY: tuple[tuple[str, ...], ...] = (
     ("cors",),
     ("api", "body_limit"),
 )
+
+
+#: What an applied reload did about the other worker processes: ``asked`` (the supervisor was
+#: asked to send them SIGHUP), ``none`` (a single process: there are none), ``unreachable``
+#: (the supervisor could not be told; they keep their configuration).
+OtherWorkers = Literal["asked", "none", "unreachable"]
 
 
 def _at(settings: Settings, path: tuple[str, ...]) -> Any:
@@ -92,6 +103,8 @@ class ReloadOutcome:
     changes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     restart_required: list[str] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
+    #: for a reload asked to reach the other workers; None otherwise (SIGHUP)
+    other_workers: OtherWorkers | None = None
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -102,6 +115,8 @@ class ReloadOutcome:
         if self.applied:
             result["changes"] = self.changes
             result["restart_required"] = self.restart_required
+            if self.other_workers is not None:
+                result["other_workers"] = self.other_workers
         else:
             result["errors"] = self.issues
         return result
@@ -121,6 +136,7 @@ class Reloader:
         audit: AuditLog | None = None,
         load: Callable[[Path], Settings] = load_settings,
         drain_s: float = 60.0,
+        ask_other_workers: Callable[[], bool] | None = None,
     ) -> None:
         self.runtime = runtime
         self.serving = serving
@@ -130,14 +146,22 @@ class Reloader:
         self.audit = audit
         self.load = load
         self.drain_s = drain_s
+        #: asks the supervisor to reload every other worker; returns whether the request went
+        #: out. None when this process is not one of several workers.
+        self.ask_other_workers = ask_other_workers
         self.restart_required: list[str] = []
         self._lock = asyncio.Lock()
         self._retiring: set[asyncio.Task[None]] = set()
         self._last_retirement: asyncio.Task[None] | None = None
 
-    async def reload(self, *, actor: str, reason: str = "") -> ReloadOutcome:
+    async def reload(
+        self, *, actor: str, reason: str = "", propagate: bool = False
+    ) -> ReloadOutcome:
+        """Reload the file; with ``propagate``, an applied reload is passed on to the other workers."""
         async with self._lock:
             outcome = await self._reload()
+        if outcome.applied and propagate:
+            outcome = replace(outcome, other_workers=self._propagate())
         self.metrics.reloads.labels("ok" if outcome.applied else "rejected").inc()
         if outcome.applied:
             log.info(
@@ -147,6 +171,7 @@ class Reloader:
                 generation=outcome.generation,
                 changes=outcome.changes,
                 restart_required=outcome.restart_required,
+                other_workers=outcome.other_workers,
             )
             if outcome.restart_required:
                 log.warning(
@@ -195,10 +220,12 @@ class Reloader:
             await security.close()
             await generation.close_except(current.backends.adapters)
             raise
-        changes = {
-            "backends": _diff(current.settings.backends, settings.backends),
-            "routes": _diff(current.settings.routes, settings.routes),
-        }
+        backends = _diff(current.settings.backends, settings.backends)
+        # Same settings, new adapter: a file it was started from (a WSDL) changed on disk.
+        restarted = set(current.settings.backends) & set(settings.backends)
+        restarted -= generation.reused_from(current)
+        backends["changed"] = sorted({*backends["changed"], *restarted})
+        changes = {"backends": backends, "routes": _diff(current.settings.routes, settings.routes)}
         restart = [
             ".".join(path)
             for path in RESTART_ONLY
@@ -219,6 +246,17 @@ class Reloader:
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
         return ReloadOutcome(True, generation.number, str(source), current.number, changes, restart)
+
+    def _propagate(self) -> OtherWorkers:
+        if self.ask_other_workers is None:
+            return "none"
+        if self.ask_other_workers():
+            return "asked"
+        log.error(
+            "the other workers could not be asked to reload: they keep their configuration "
+            "until the supervisor gets SIGHUP"
+        )
+        return "unreachable"
 
     async def _retire(
         self,

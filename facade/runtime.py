@@ -7,11 +7,14 @@ adapters' error classes wired into resilience's injected predicates. ``close`` r
 What a configuration reload replaces is a :class:`Generation`: the settings, started adapters,
 compiled routes and policies of one configuration. The store, the caches, the outbox, the clock,
 the event bus and the breaker registry outlive generations, so the breaker of a backend whose
-settings did not change keeps its state across a reload.
+settings did not change keeps its state across a reload. An adapter is taken over only if its
+settings are the same *and* the local files it was started from (a WSDL, the schemas it
+imports) still hold what it read: a WSDL edited on disk gets a new adapter.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +25,7 @@ import structlog
 from adapters.base import Adapter
 from adapters.errors import AdapterError
 from adapters.registry import AdapterRegistry
+from adapters.sources import DescribedByFiles
 from facade.backends import Backends, open_backends
 from facade.settings import Settings
 from resilience import (
@@ -68,6 +72,17 @@ def _same_system(old: Any, new: Any) -> bool:
     """Whether two backend settings address the same system the same way (the adapter is reusable)."""
     ignore = {"breaker": None, "retry": None, "bulkhead": None, "cache": None, "description": ""}
     return bool(replace(old, **ignore) == replace(new, **ignore))
+
+
+def _changed_sources(adapters: Mapping[str, Adapter]) -> dict[str, list[str]]:
+    """The adapters whose local description files changed since they read them. Blocks."""
+    changed = {}
+    for name, adapter in adapters.items():
+        if isinstance(adapter, DescribedByFiles):
+            files = adapter.sources().changed()
+            if files:
+                changed[name] = files
+    return changed
 
 
 @dataclass
@@ -199,9 +214,10 @@ class Runtime:
     async def prepare(self, settings: Settings) -> Generation:
         """Open the next generation from ``settings`` without putting it in service.
 
-        Adapters of backends that address the same system the same way are taken over, not
-        restarted; the others start now (a WSDL loads here). Raises ConfigError with every issue
-        found, having closed whatever it started; the current generation is untouched.
+        Adapters of backends that address the same system the same way, from description files
+        that did not change on disk, are taken over, not restarted; the others start now (a WSDL
+        loads here). Raises ConfigError with every issue found, having closed whatever it
+        started; the current generation is untouched.
         """
         current = self.generation
         reuse = {
@@ -210,6 +226,13 @@ class Runtime:
             if name in settings.backends
             and _same_system(current.settings.backends[name], settings.backends[name])
         }
+        for name, files in (await asyncio.to_thread(_changed_sources, reuse)).items():
+            log.info(
+                "backend description changed on disk: starting a new adapter",
+                backend=name,
+                files=files,
+            )
+            del reuse[name]
         backends = await open_backends(settings, self.registry, reuse=reuse)
         return Generation(current.number + 1, settings, backends, {})
 
@@ -217,13 +240,15 @@ class Runtime:
         """Put ``generation`` in service (no await: atomic on the loop); returns the retired one.
 
         Breakers of removed backends go; a backend that now addresses another system starts
-        with a fresh breaker; every other breaker keeps its state and takes the new settings.
+        with a fresh breaker; every other breaker keeps its state and takes the new settings,
+        including that of a backend whose adapter was restarted for a changed WSDL (the system
+        behind it is the same one, and a state forced for its maintenance must stay forced).
         """
         retired = self.generation
-        reused = generation.reused_from(retired)
         self.breakers.retain(generation.settings.backends)
-        for name in generation.settings.backends:
-            if name in retired.settings.backends and name not in reused:
+        for name, spec in generation.settings.backends.items():
+            before = retired.settings.backends.get(name)
+            if before is not None and not _same_system(before, spec):
                 self.breakers.forget(name)
         generation.policies.update(self._policies(generation.settings, retired))
         self.generation = generation

@@ -16,6 +16,7 @@ from facade.app import RELOADER, create_app
 from facade.logs import configure_logging
 from facade.runtime import Runtime
 from facade.settings import Settings
+from facade.workers import SupervisorLink
 
 __all__ = ["reload_on_hangup", "run_demo", "run_gateway", "run_sandbox", "start_gateway"]
 
@@ -125,6 +126,9 @@ async def run_gateway(
     async def gateway() -> Callable[[], Awaitable[None]]:
         runner, url = await start_gateway(settings, host=host, port=port, reuse_port=reuse_port)
         reload_on_hangup(runner)
+        supervisor = SupervisorLink.from_environment()
+        if supervisor is not None:  # one of `serve --workers N`: POST /ops/reload reaches all
+            runner.app[RELOADER].ask_other_workers = supervisor.ask_to_reload_others
         log.info("gateway listening", url=url, config=str(settings.source))
         warn_demo_credentials(settings)
         return runner.cleanup

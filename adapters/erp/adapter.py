@@ -3,6 +3,8 @@
 ``start`` loads every WSDL from local files in a thread (zeep blocks), with imports served only
 from the allowlist, and prepares each operation; it never contacts the backend, so the gateway
 boots while a backend is down (a WSDL given as a URL is the one exception: fetched once, here).
+It remembers a digest of every local file it read (``sources``): a reload that finds one of
+them changed starts a new adapter even though the backend's settings are the same.
 ``call`` builds the envelope (with the operation's compiled codec, else zeep), posts it, and reads
 the reply back into plain data the same way.
 """
@@ -28,6 +30,7 @@ from adapters.erp.operations import SoapOperation, prepare_operations, select_bi
 from adapters.erp.options import ADDRESS_FROM_WSDL, ServiceOptions, SoapOptions
 from adapters.errors import AdapterError, InvalidRequest
 from adapters.http import AiohttpTransport, HttpReply, HttpTransport, raise_for_unavailable
+from adapters.sources import SourceFiles
 
 __all__ = ["SoapAdapter"]
 
@@ -58,6 +61,7 @@ class SoapAdapter:
         self._described: Mapping[str, Operation] = MappingProxyType({})
         self._extra_headers: dict[str, str] = {}
         self._health_url = ""
+        self._sources = SourceFiles()
 
     # -- startup ---------------------------------------------------------------------------
 
@@ -67,7 +71,8 @@ class SoapAdapter:
         loaded = await asyncio.gather(
             *(asyncio.to_thread(self._load_service, key, spec) for key, spec in services)
         )
-        operations = {op.name: op for ops in loaded for op in ops}
+        operations = {op.name: op for ops, _ in loaded for op in ops}
+        self._sources = SourceFiles({path: d for _, read in loaded for path, d in read.items()})
         self._operations = operations
         self._described = MappingProxyType({n: op.describe() for n, op in operations.items()})
         self._health_url = next(iter(operations.values())).address if operations else ""
@@ -84,8 +89,10 @@ class SoapAdapter:
             return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
         return {}
 
-    def _load_service(self, key: str, spec: ServiceOptions) -> list[SoapOperation]:
-        """Load one WSDL and prepare its operations. Runs in a thread."""
+    def _load_service(
+        self, key: str, spec: ServiceOptions
+    ) -> tuple[list[SoapOperation], dict[str, str]]:
+        """Load one WSDL; its operations, and the local files read (path → digest). In a thread."""
         base = self.context.base_dir
         location = (
             spec.wsdl if is_url(spec.wsdl) else os.path.abspath(os.path.join(base, spec.wsdl))
@@ -108,16 +115,15 @@ class SoapAdapter:
             client, service=spec.service, port=spec.port, soap_version=self.options.soap_version
         )
         address = self._address(key, spec.address, wsdl_address)
-        return list(
-            prepare_operations(
-                client,
-                binding,
-                prefix=f"{key}." if key else "",
-                address=address,
-                extra_read_only=frozenset(self.options.read_only_operations),
-                codec=self.options.codec,
-            )
+        operations = prepare_operations(
+            client,
+            binding,
+            prefix=f"{key}." if key else "",
+            address=address,
+            extra_read_only=frozenset(self.options.read_only_operations),
+            codec=self.options.codec,
         )
+        return list(operations), dict(client.transport.read)
 
     def _address(self, key: str, address: str | None, wsdl_address: str | None) -> str:
         """Where requests go: the rule of :mod:`adapters.erp.options`."""
@@ -137,6 +143,9 @@ class SoapAdapter:
 
     def operations(self) -> Mapping[str, Operation] | None:
         return self._described
+
+    def sources(self) -> SourceFiles:
+        return self._sources
 
     async def call(
         self, operation: str, params: Mapping[str, Any], *, timeout: float | None = None

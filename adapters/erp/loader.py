@@ -12,7 +12,9 @@ Every document zeep asks for passes through :class:`LocalOnlyTransport.load`, wh
   allowed (they name files beside it); a URL, an absolute path or a namespace listed in
   ``schema_locations`` is rewritten to point at the local copy; anything else stops the load with
   an error naming the URL and how to allowlist it;
-- serves only the entry document, files allowed that way, and same-origin URLs of a URL WSDL.
+- serves only the entry document, files allowed that way, and same-origin URLs of a URL WSDL;
+- remembers the digest of every local file it served (:attr:`LocalOnlyTransport.read`), so a
+  reload can tell whether the WSDL or a schema changed on disk since.
 
 zeep's own ``forbid_external`` would refuse allowlisted URLs before this transport could map them,
 so it is off while loading (this transport is the gate) and switched on once the WSDL is loaded.
@@ -30,6 +32,8 @@ import requests
 import zeep
 from lxml import etree
 from zeep.transports import Transport
+
+from adapters.sources import SourceFiles
 
 __all__ = ["MAX_DOCUMENT_BYTES", "LocalOnlyTransport", "WsdlLoadError", "is_url", "load_client"]
 
@@ -77,8 +81,10 @@ class LocalOnlyTransport(Transport):
         self.entry = entry
         self._timeout = timeout
         self._remote_origin = _origin(entry) if is_url(entry) else None
-        self._locations = {key: os.path.realpath(path) for key, path in schema_locations.items()}
-        self._allowed: set[str] = set(self._locations.values())
+        self._locations = {key: os.path.abspath(path) for key, path in schema_locations.items()}
+        self._allowed: set[str] = {os.path.realpath(path) for path in self._locations.values()}
+        #: every local file served so far, as asked for, with the digest of what was served
+        self.read: dict[str, str] = {}
 
     def load(self, url: str) -> bytes:
         mapped = self._locations.get(url) or self._locations.get(_toggle_slash(url))
@@ -89,13 +95,17 @@ class LocalOnlyTransport(Transport):
                 raise _refusal(self.entry, url, None)
             content = self._fetch(url)
         else:
-            path = os.path.realpath(url[7:] if url.startswith("file://") else url)
+            asked = url[7:] if url.startswith("file://") else url
+            path = os.path.realpath(asked)
             if url != self.entry and path not in self._allowed:
                 raise WsdlLoadError(f"refusing to read {url}: no loaded document imports it")
             try:
                 content = Path(path).read_bytes()
             except OSError as exc:
                 raise WsdlLoadError(f"cannot read {path}: {exc.strerror}") from exc
+            # By the path asked for, not the real one: a symlink swapped to a new version (a
+            # Kubernetes ConfigMap) is what the next start would read.
+            self.read[asked] = SourceFiles.digest(content)
         return self._vetted(url, content)
 
     def _fetch(self, url: str) -> bytes:
@@ -179,7 +189,10 @@ def load_client(
     strict: bool,
     timeout: tuple[float, float],
 ) -> zeep.Client:
-    """A zeep client for the WSDL at ``location`` (an absolute path or a URL). Blocks."""
+    """A zeep client for the WSDL at ``location`` (an absolute path or a URL). Blocks.
+
+    Its ``transport`` (a :class:`LocalOnlyTransport`) says in ``read`` which local files it read.
+    """
     settings = zeep.Settings(
         strict=strict,
         forbid_dtd=True,

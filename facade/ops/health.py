@@ -3,10 +3,13 @@
 A backend whose breaker is open does not make the gateway unready: veneer is built to serve
 such a backend degraded (from cache, through the outbox), so taking it out of a load balancer
 would turn a partial outage into a total one. Those backends are listed instead, with the
-configuration generation in service and the settings a reload changed that wait for a restart.
+configuration generation in service and the settings a reload changed that wait for a restart,
+and the id of the process that answered (under ``serve --workers N``, which worker it was).
 """
 
 from __future__ import annotations
+
+import os
 
 import orjson
 from aiohttp import web
@@ -41,6 +44,7 @@ def readiness_handler(runtime: Runtime, reloader: Reloader | None = None) -> web
             "degraded_backends": degraded,
             "generation": runtime.generation.number,
             "restart_required": reloader.restart_required if reloader else [],
+            "pid": os.getpid(),
         }
         return web.Response(
             status=200 if ready else 503,

@@ -1,7 +1,9 @@
 """``POST /ops/reload``: reload the configuration file now (what SIGHUP does), as the ops admin.
 
 200 with what changed, or 422 ``config_invalid`` with every issue found while the running
-configuration keeps serving. Either way the attempt is audited and logged.
+configuration keeps serving. Either way the attempt is audited and logged. Under
+``serve --workers N`` an applied reload is passed on to the other workers (``other_workers`` in
+the answer says whether they were asked); a rejected one is not.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def reload_handler(reloader: Reloader, authorize: Authorize) -> web.Handler:  # 
                     ]
                 },
             )
-        outcome = await reloader.reload(actor=actor, reason=reason)
+        outcome = await reloader.reload(actor=actor, reason=reason, propagate=True)
         if not outcome.applied:
             raise Problem(
                 422,

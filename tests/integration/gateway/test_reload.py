@@ -359,6 +359,59 @@ async def test_reloads_are_counted_audited_and_logged(
     assert sorted(actions) == [("config.reload", "first"), ("config.reload_rejected", "second")]
 
 
+class StandInSupervisor:
+    """Stands in for the link to a supervisor: counts the requests to reload the other workers."""
+
+    def __init__(self, reachable: bool = True) -> None:
+        self.reachable = reachable
+        self.asked = 0
+
+    def __call__(self) -> bool:
+        self.asked += 1
+        return self.reachable
+
+
+@pytest.mark.parametrize(
+    ("reachable", "answer"), [(True, "asked"), (False, "unreachable"), (None, "none")]
+)
+async def test_an_applied_reload_says_what_it_asked_of_the_other_workers(
+    client: TestClient, reachable: bool | None, answer: str
+) -> None:
+    """Under a supervisor the answer says the others were asked (or could not be); alone, "none"."""
+    link = None if reachable is None else StandInSupervisor(reachable)
+    client.app[RELOADER].ask_other_workers = link
+
+    status, outcome = await reload(client)
+
+    assert status == 200 and outcome["other_workers"] == answer
+    assert link is None or link.asked == 1
+
+
+async def test_a_rejected_reload_is_not_passed_on_to_the_other_workers(
+    client: TestClient, config_file: Path
+) -> None:
+    """An invalid file changes nothing here, so nothing is asked of the other workers."""
+    others = StandInSupervisor()
+    client.app[RELOADER].ask_other_workers = others
+    rewrite(config_file, "backends: 3\n")
+
+    status, problem = await reload(client)
+
+    assert status == 422 and "other_workers" not in problem
+    assert others.asked == 0
+
+
+async def test_a_reload_by_signal_does_not_ask_the_other_workers(client: TestClient) -> None:
+    """SIGHUP comes from the supervisor, which signalled every worker: asking it again would loop."""
+    others = StandInSupervisor()
+    client.app[RELOADER].ask_other_workers = others
+
+    outcome = await client.app[RELOADER].reload(actor="signal:SIGHUP")
+
+    assert outcome.applied and "other_workers" not in outcome.as_dict()
+    assert others.asked == 0
+
+
 async def _settle(condition: Callable[[], bool], within_s: float = 2.0) -> None:
     """Let the event loop run background work (a retirement) until ``condition`` holds."""
     loop = asyncio.get_running_loop()

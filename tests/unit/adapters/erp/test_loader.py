@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,37 @@ async def test_start_reports_an_import_it_may_not_fetch(tmp_path: Path, wire: Wi
     adapter = SoapAdapter(context, SoapOptions(wsdl="q.wsdl"), transport=wire.transport)
     with pytest.raises(WsdlLoadError, match=url):
         await adapter.start()
+
+
+async def test_the_adapter_remembers_every_local_file_it_read(tmp_path: Path, wire: Wire) -> None:
+    """The WSDL, a relative import and an allowlisted schema are all remembered, by content."""
+    url = "http://schemas.example.invalid/more-types.xsd"
+    write(tmp_path / "types.xsd", TYPES_XSD)
+    allowlisted = write(tmp_path / "cache" / "more.xsd", TYPES_XSD.replace(TYPES_NS, "urn:more"))
+    imports = (
+        f'<xsd:import namespace="{TYPES_NS}" schemaLocation="types.xsd"/>'
+        f'<xsd:import namespace="urn:more" schemaLocation="{url}"/>'
+    )
+    write(tmp_path / "q.wsdl", wsdl(imports))
+    context = AdapterContext(
+        backend="quotes",
+        endpoint="http://q",
+        connect_timeout=1,
+        read_timeout=1,
+        base_dir=str(tmp_path),
+    )
+    options = SoapOptions(wsdl="q.wsdl", schema_locations={url: "cache/more.xsd"})
+    adapter = SoapAdapter(context, options, transport=wire.transport)
+    await adapter.start()
+
+    sources = adapter.sources()
+    assert real(sources.digests) == real(
+        [tmp_path / n for n in ("q.wsdl", "types.xsd", "cache/more.xsd")]
+    )
+    assert sources.changed() == []
+    write(allowlisted, TYPES_XSD.replace(TYPES_NS, "urn:more").replace("price", "cost"))
+    assert real(sources.changed()) == real([allowlisted])
+
+
+def real(paths: Iterable[str | Path]) -> set[Path]:
+    return {Path(path).resolve() for path in paths}

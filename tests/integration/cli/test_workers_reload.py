@@ -1,0 +1,160 @@
+"""`POST /ops/reload` under `serve --workers 2`, as real processes: one request reloads every worker.
+
+The kernel hands each connection to one worker (SO_REUSEPORT), so the reload request reaches one
+of them; the others must get the new configuration from the supervisor. Workers are told apart
+by the ``pid`` in ``/readyz``, over fresh connections (urllib opens one per request), until each
+has answered; every wait is a bounded poll with short timeouts.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.chaos.processes import ManagedProcess, free_port
+
+OPS_TOKEN = "workers-reload-admin-token"
+WITHIN_S = 20.0
+
+
+def config(*, items: bool) -> str:
+    """One SOAP backend (its WSDL loads from disk, no backend is contacted); ``items`` adds one."""
+    text = textwrap.dedent("""
+        listen: {host: 127.0.0.1}
+        logging: {format: json}
+        ops:
+          admin_token: ${OPS_TOKEN}
+        backends:
+          erp:
+            kind: soap
+            endpoint: http://127.0.0.1:1/WS/CRONUS/Page
+            options: {services: {SalesOrder: wsdl/nav-salesorder.wsdl}}
+    """)
+    if items:
+        text += textwrap.indent(
+            textwrap.dedent("""
+                items:
+                  kind: soap
+                  endpoint: http://127.0.0.1:1/WS/CRONUS/Page
+                  options: {services: {Item: wsdl/nav-item.wsdl}}
+            """),
+            "  ",
+        )
+    return text
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, repo_root: Path) -> Path:
+    shutil.copytree(repo_root / "config" / "wsdl", tmp_path / "wsdl")
+    path = tmp_path / "gateway.yaml"
+    path.write_text(config(items=False))
+    return path
+
+
+@pytest.fixture
+def gateway(config_file: Path, tmp_path: Path) -> Iterator[tuple[ManagedProcess, int]]:
+    port = free_port()
+    supervisor = ManagedProcess.start(
+        "gateway",
+        ["serve", "--config", str(config_file), "--port", str(port), "--workers", "2"],
+        log_dir=tmp_path,
+        env={"OPS_TOKEN": OPS_TOKEN},
+    )
+    try:
+        supervisor.wait_until_serving(f"http://127.0.0.1:{port}/healthz")
+        yield supervisor, port
+    finally:
+        supervisor.stop()
+        print(supervisor.log_tail(60))  # pytest shows it for a failing test only
+
+
+def log_events(process: ManagedProcess, event: str) -> list[dict[str, Any]]:
+    """The JSON log lines of ``event`` so far (a line still being written is skipped)."""
+    found = []
+    for line in process.log_path.read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("event") == event:
+            found.append(record)
+    return found
+
+
+def readiness(port: int) -> dict[str, Any]:
+    """/readyz over a new connection (so the kernel may pick either worker)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as reply:
+        answer: dict[str, Any] = json.loads(reply.read())
+        return answer
+
+
+def until(condition: Callable[[], bool], what: str, process: ManagedProcess) -> None:
+    deadline = time.monotonic() + WITHIN_S
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not within {WITHIN_S}s:\n{process.log_tail()}"
+        time.sleep(0.02)
+
+
+def until_every_worker(
+    port: int, workers: set[int], serves: Callable[[dict[str, Any]], bool], what: str
+) -> dict[int, dict[str, Any]]:
+    """Poll /readyz until each worker's latest answer satisfies ``serves``; their answers."""
+    latest: dict[int, dict[str, Any]] = {}
+    deadline = time.monotonic() + WITHIN_S
+    while not (set(latest) == workers and all(serves(a) for a in latest.values())):
+        assert time.monotonic() < deadline, f"{what} not within {WITHIN_S}s: {latest}"
+        answer = readiness(port)
+        assert answer["pid"] in workers, f"{answer['pid']} is not one of the workers {workers}"
+        latest[answer["pid"]] = answer
+        time.sleep(0.01)  # poll, do not flood: the machine may be busy with other work
+    return latest
+
+
+def post_reload(port: int) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/ops/reload",
+        data=b'{"reason": "items backend"}',
+        headers={"Authorization": f"Bearer {OPS_TOKEN}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return reply.status, json.loads(reply.read())
+
+
+def test_one_ops_reload_reaches_every_worker(
+    gateway: tuple[ManagedProcess, int], config_file: Path
+) -> None:
+    """After one POST /ops/reload, each of the two workers serves the new backend at generation 2."""
+    supervisor, port = gateway
+    until(lambda: bool(log_events(supervisor, "workers started")), "workers started", supervisor)
+    workers = set(log_events(supervisor, "workers started")[0]["pids"])
+    assert len(workers) == 2
+    until_every_worker(port, workers, lambda a: a["backends"] == ["erp"], "both workers serving")
+
+    config_file.write_text(config(items=True))
+    status, outcome = post_reload(port)
+
+    assert status == 200, outcome
+    assert outcome["result"] == "applied" and outcome["generation"] == 2
+    assert outcome["changes"]["backends"]["added"] == ["items"]
+    assert outcome["other_workers"] == "asked"
+    latest = until_every_worker(
+        port, workers, lambda a: a["backends"] == ["erp", "items"], "the reload on every worker"
+    )
+    assert {pid: a["generation"] for pid, a in latest.items()} == dict.fromkeys(workers, 2)
+    until(
+        lambda: bool(log_events(supervisor, "reload passed on to the other workers")),
+        "the supervisor passing the reload on",
+        supervisor,
+    )
+    [passed_on] = log_events(supervisor, "reload passed on to the other workers")
+    assert passed_on["requested_by"] in workers
+    assert passed_on["pids"] == sorted(workers - {passed_on["requested_by"]})

@@ -1,0 +1,39 @@
+"""SourceFiles: the digests of the files an adapter started from, compared with the disk now."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.sources import SourceFiles
+
+
+def snapshot(*paths: Path) -> SourceFiles:
+    return SourceFiles({str(path): SourceFiles.digest(path.read_bytes()) for path in paths})
+
+
+def test_files_rewritten_with_the_same_bytes_are_unchanged(tmp_path: Path) -> None:
+    """Content decides, not the modification time: the same bytes written again are no change."""
+    wsdl = tmp_path / "a.wsdl"
+    wsdl.write_bytes(b"<definitions/>")
+    sources = snapshot(wsdl)
+    wsdl.write_bytes(b"<definitions/>")
+    assert sources.changed() == []
+
+
+def test_edited_and_deleted_files_are_reported_changed(tmp_path: Path) -> None:
+    """A file whose bytes differ and a file that is gone are both listed, the untouched one not."""
+    edited, deleted, kept = (tmp_path / name for name in ("edited.wsdl", "gone.xsd", "kept.xsd"))
+    for path in (edited, deleted, kept):
+        path.write_bytes(b"<original/>")
+    sources = snapshot(edited, deleted, kept)
+    edited.write_bytes(b"<edited/>")
+    deleted.unlink()
+    assert sources.changed() == sorted([str(edited), str(deleted)])
+
+
+def test_union_keeps_the_files_of_both(tmp_path: Path) -> None:
+    """Two services' files combine into one set (what one adapter with several WSDLs holds)."""
+    first, second = tmp_path / "one.wsdl", tmp_path / "two.wsdl"
+    first.write_bytes(b"1")
+    second.write_bytes(b"2")
+    assert set((snapshot(first) | snapshot(second)).digests) == {str(first), str(second)}
