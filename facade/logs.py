@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import sys
 import time
-from collections.abc import MutableMapping
+from collections.abc import Callable, Hashable, MutableMapping
 from contextvars import ContextVar
 from typing import Any, TextIO
 
@@ -24,6 +24,7 @@ from facade.redaction import REDACTOR, scrub_processor, scrubbed
 __all__ = [
     "ACCESS_LOG",
     "AccessLog",
+    "LogThrottle",
     "bind_request",
     "configure_logging",
     "request_context",
@@ -74,6 +75,35 @@ def _merge_request_context(
         for key, value in context.items():
             event.setdefault(key, value)
     return event
+
+
+class LogThrottle:
+    """At most one line per key every ``every_s`` seconds, for events an outage repeats per request.
+
+    While a breaker is open every request is declined the same way; the access line records each
+    one, and the warning needs saying once in a while, with how many went unsaid, not two
+    thousand times a second.
+    """
+
+    def __init__(self, every_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s = every_s
+        self._clock = clock
+        self._last: dict[Hashable, tuple[float, int]] = {}  # key → (when said, held back since)
+
+    def admit(self, key: Hashable) -> int | None:
+        """None: stay quiet this time. Otherwise say it, adding how many were held back."""
+        now = self._clock()
+        said = self._last.get(key)
+        if said is not None and now - said[0] < self.every_s:
+            self._last[key] = (said[0], said[1] + 1)
+            return None
+        if len(self._last) >= _MAX_THROTTLED_KEYS:
+            self._last.clear()
+        self._last[key] = (now, 0)
+        return 0 if said is None else said[1]
+
+
+_MAX_THROTTLED_KEYS = 1024
 
 
 def _orjson_dumps(event: dict[str, Any], **_: Any) -> str:

@@ -16,6 +16,7 @@ rendered. The process keeps one registry (:data:`REDACTOR`): logging is process-
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -79,7 +80,7 @@ class Redactor:
             return {
                 key: (
                     MASK
-                    if isinstance(key, str) and _SENSITIVE_NAME.search(key) and _present(item)
+                    if isinstance(key, str) and _sensitive_name(key) and _present(item)
                     else self.redact(item, _depth + 1)
                 )
                 for key, item in value.items()
@@ -87,6 +88,12 @@ class Redactor:
         if isinstance(value, list | tuple):
             return type(value)(self.redact(item, _depth + 1) for item in value)
         return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _sensitive_name(key: str) -> bool:
+    """Whether a field of this name holds a credential (the same few names recur on every line)."""
+    return _SENSITIVE_NAME.search(key) is not None
 
 
 def _present(value: Any) -> bool:

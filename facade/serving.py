@@ -27,6 +27,7 @@ from aiohttp.web_urldispatcher import (
 )
 from yarl import URL
 
+from facade.logs import LogThrottle
 from facade.middlewares.keys import PINNED
 from facade.openapi import build_openapi
 from facade.routes.caching import RouteCache
@@ -49,6 +50,10 @@ class Shared:
     outbox: Outbox | None
 
 
+#: how often (s) "backend call declined" is logged per backend and reason while declines repeat
+DECLINE_LOG_EVERY_S = 1.0
+
+
 class Served:
     """One generation as the facade serves it: its router, handlers and OpenAPI document."""
 
@@ -65,6 +70,7 @@ class Served:
             cache=shared.cache,
             outbox=shared.outbox,
             access=self.access,
+            declines=LogThrottle(every_s=DECLINE_LOG_EVERY_S, clock=runtime.clock.monotonic),
         )
         caller = runtime.caller(generation)
         self.router = web.UrlDispatcher()

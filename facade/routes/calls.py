@@ -73,13 +73,18 @@ async def call_backend(
             idempotent=handler.compiled.read_only or keyed,
         )
     except ResilienceError as exc:
-        log.warning(
-            "backend call declined",
-            backend=handler.route.backend,
-            operation=handler.route.operation,
-            error=type(exc).__name__,
-            reason=str(exc),
-        )
+        # Declined without calling (breaker open, bulkhead full ...): an outage repeats this
+        # on every request, and every request's access line records it already.
+        held_back = handler.context.declines.admit((handler.route.backend, type(exc)))
+        if held_back is not None:
+            log.warning(
+                "backend call declined",
+                backend=handler.route.backend,
+                operation=handler.route.operation,
+                error=type(exc).__name__,
+                reason=str(exc),
+                held_back=held_back,
+            )
         raise problem_for_resilience_error(exc, backend_label=handler.label) from exc
     except AdapterError as exc:
         log.warning(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from facade.logs import LogThrottle
 from facade.middlewares.keys import PRINCIPAL
 from facade.problems import Problem
 from facade.routes.answer import Answer, conditional, representation_headers
@@ -58,6 +59,8 @@ class HandlerContext:
     cache: RouteCache | None = None
     outbox: Outbox | None = None
     handlers: dict[str, RouteHandler] = field(default_factory=dict)
+    #: says "backend call declined" once in a while, not on every request of an outage
+    declines: LogThrottle = field(default_factory=lambda: LogThrottle(every_s=1.0))
     access: AccessTable | None = None
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import structlog
 from aiohttp.test_utils import TestClient
 
+from facade.serving import DECLINE_LOG_EVERY_S
 from resilience import FakeClock
 from sandbox.faults import Fault
 from sandbox.runner import Sandbox
@@ -48,6 +50,27 @@ async def test_forcing_open_rejects_calls_and_expires_with_its_ttl(
     after = await (await ops.get("/ops/breakers/erp", headers=admin())).json()
     assert after["state"] == "closed"
     assert (await ops.get("/api/v1/orders?status=Open")).status == 200
+
+
+async def test_an_open_breaker_is_logged_once_a_second_not_per_request(
+    ops: TestClient, clock: FakeClock
+) -> None:
+    """Requests declined by an open breaker log one warning per second, counting those held back."""
+    await ops.post(
+        "/ops/breakers/erp",
+        json={"state": "forced_open", "reason": "ERP patching"},
+        headers=admin(),
+    )
+    with structlog.testing.capture_logs() as logs:
+        statuses = [(await ops.get("/api/v1/orders?status=Open")).status for _ in range(5)]
+        clock.advance(DECLINE_LOG_EVERY_S)
+        statuses.append((await ops.get("/api/v1/orders?status=Open")).status)
+    assert statuses == [503] * 6
+    declined = [e for e in logs if e["event"] == "backend call declined"]
+    assert [(e["backend"], e["error"], e["held_back"]) for e in declined] == [
+        ("erp", "BreakerOpen", 0),
+        ("erp", "BreakerOpen", 4),
+    ]
 
 
 async def test_changes_need_the_admin_token(ops: TestClient) -> None:

@@ -7,7 +7,7 @@ import io
 import orjson
 import structlog
 
-from facade.logs import configure_logging
+from facade.logs import LogThrottle, configure_logging
 
 
 class Terminal(io.StringIO):
@@ -40,3 +40,17 @@ def test_readable_console_lines_on_a_terminal() -> None:
     text = stream.getvalue()
     assert "hello" in text and "backend" in text
     assert not text.lstrip().startswith("{")
+
+
+def test_a_log_throttle_says_once_per_interval_and_counts_what_it_held_back() -> None:
+    """Within its interval a throttle stays quiet per key; the next line it admits carries the count."""
+    now = [100.0]
+    throttle = LogThrottle(every_s=1.0, clock=lambda: now[0])
+    assert throttle.admit("erp") == 0
+    assert [throttle.admit("erp") for _ in range(3)] == [None, None, None]
+    assert throttle.admit("crm") == 0  # keys are independent
+    now[0] += 0.999
+    assert throttle.admit("erp") is None
+    now[0] += 0.001
+    assert throttle.admit("erp") == 4
+    assert throttle.admit("erp") is None
