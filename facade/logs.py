@@ -77,6 +77,9 @@ def _merge_request_context(
     return event
 
 
+_MAX_THROTTLED_KEYS = 1024
+
+
 class LogThrottle:
     """At most one line per key every ``every_s`` seconds, for events an outage repeats per request.
 
@@ -101,9 +104,6 @@ class LogThrottle:
             self._last.clear()
         self._last[key] = (now, 0)
         return 0 if said is None else said[1]
-
-
-_MAX_THROTTLED_KEYS = 1024
 
 
 def _orjson_dumps(event: dict[str, Any], **_: Any) -> str:

@@ -31,7 +31,7 @@ from facade.logs import LogThrottle
 from facade.middlewares.keys import PINNED
 from facade.openapi import build_openapi
 from facade.routes.caching import RouteCache
-from facade.routes.handler import HandlerContext, RouteHandler
+from facade.routes.handler import DECLINE_LOG_EVERY_S, HandlerContext, RouteHandler
 from facade.routes.idempotency import Idempotency
 from facade.runtime import Generation, Runtime
 from facade.security.access import AccessTable
@@ -48,10 +48,6 @@ class Shared:
     idempotency: Idempotency | None
     cache: RouteCache | None
     outbox: Outbox | None
-
-
-#: how often (s) "backend call declined" is logged per backend and reason while declines repeat
-DECLINE_LOG_EVERY_S = 1.0
 
 
 class Served:

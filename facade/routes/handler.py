@@ -46,6 +46,9 @@ __all__ = ["Answer", "HandlerContext", "Inputs", "RouteHandler", "conditional"]
 if TYPE_CHECKING:
     from facade.routes.caching import RouteCache
 
+#: how often (s) "backend call declined" is logged per backend and reason while declines repeat
+DECLINE_LOG_EVERY_S = 1.0
+
 
 @dataclass
 class HandlerContext:
@@ -60,7 +63,7 @@ class HandlerContext:
     outbox: Outbox | None = None
     handlers: dict[str, RouteHandler] = field(default_factory=dict)
     #: says "backend call declined" once in a while, not on every request of an outage
-    declines: LogThrottle = field(default_factory=lambda: LogThrottle(every_s=1.0))
+    declines: LogThrottle = field(default_factory=lambda: LogThrottle(DECLINE_LOG_EVERY_S))
     access: AccessTable | None = None
 
 

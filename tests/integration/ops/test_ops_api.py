@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from aiohttp.test_utils import TestClient
 
-from facade.serving import DECLINE_LOG_EVERY_S
+from facade.routes.handler import DECLINE_LOG_EVERY_S
 from resilience import FakeClock
 from sandbox.faults import Fault
 from sandbox.runner import Sandbox
