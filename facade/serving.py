@@ -37,7 +37,11 @@ from facade.runtime import Generation, Runtime
 from facade.security.access import AccessTable
 from resilience import Outbox
 
-__all__ = ["Served", "Serving", "Shared"]
+__all__ = ["RESOLVED_PATHS", "Served", "Serving", "Shared"]
+
+#: Resolved (method, path) pairs each generation remembers; forgotten all at once when full
+#: (paths carry ids, so the set is unbounded, and a clear costs less than an LRU's bookkeeping).
+RESOLVED_PATHS = 4096
 
 
 @dataclass(frozen=True)
@@ -80,9 +84,27 @@ class Served:
         self.openapi = orjson.dumps(
             build_openapi(settings, title=settings.api.title, version=settings.api.version)
         )
+        self._resolved: dict[tuple[str, str], tuple[dict[str, str], AbstractRoute]] = {}
         self.in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+
+    async def resolve(self, request: web.Request) -> UrlMappingMatchInfo:
+        """The route for the request's method and path, remembered for the next request alike.
+
+        A configured route's match depends on nothing else, so a path seen before skips the
+        dispatcher's walk and its patterns: a fresh match info from the remembered match.
+        """
+        key = (request.method, request.rel_url.path_safe)
+        known = self._resolved.get(key)
+        if known is not None:
+            return UrlMappingMatchInfo(dict(known[0]), known[1])
+        match = await self.router.resolve(request)
+        if not isinstance(match, MatchInfoError):
+            if len(self._resolved) >= RESOLVED_PATHS:
+                self._resolved.clear()
+            self._resolved[key] = (dict(match), match.route)
+        return match
 
     @property
     def number(self) -> int:
@@ -132,7 +154,7 @@ class _ServedResource(AbstractResource):
 
     async def resolve(self, request: web.Request) -> tuple[UrlMappingMatchInfo | None, set[str]]:
         served = self._serving.current
-        match = await served.router.resolve(request)
+        match = await served.resolve(request)
         if isinstance(match, MatchInfoError):
             return None, set(getattr(match.http_exception, "allowed_methods", ()))
         served.enter()
