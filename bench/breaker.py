@@ -69,6 +69,7 @@ def run_breaker(
         control.set_fault("erp", "reset")
     scenario.backend_calls = {name: after[name] - before[name] for name in after}
     scenario.foreign_cpu_cores = window.foreign_cores
+    scenario.cpu_s = window.used_s
     scenario.evidence = {"breaker_opened": opened, "priming_requests": primed.requests, **evidence}
     calls, statuses = evidence["probe_erp_calls"], evidence["probe_statuses"]
     if opened:

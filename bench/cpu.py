@@ -1,10 +1,14 @@
-"""How much CPU something other than the benchmark used while a scenario was measured.
+"""How much CPU each party used while a scenario was measured, and how much its neighbours did.
 
 The machine is shared (other test runs, other sessions), and on two cores one busy neighbour
 halves a result. Ratios are only trustworthy when both sides ran on a quiet machine, so each
 measured window records the machine's busy CPU time (``/proc/stat``) minus what the benchmark's
 own processes used (its children via ``/proc/<pid>/stat``, wrk and itself via ``os.times``).
 Linux only; elsewhere the figure is simply absent.
+
+The same window also records the CPU seconds of the parties it is told to watch (the process
+under load, the sandbox): divided by the requests answered, that is what one request cost each
+of them, a figure far steadier on a shared two-CPU machine than requests per second.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["CpuWindow", "busy_cores"]
@@ -50,8 +54,18 @@ class CpuWindow:
     """Start it, run the load, stop it: ``foreign_cores`` is the neighbours' average usage."""
 
     pids: Callable[[], Iterable[int]]  # the benchmark's live child processes
+    #: the parties to account for (name → their live processes, workers included)
+    watched: Callable[[], Mapping[str, Iterable[int]]] = dict
     foreign_cores: float | None = None
+    #: CPU seconds each watched party used during the window
+    used_s: dict[str, float] = field(default_factory=dict)
     _start: tuple[float, float, float] | None = None
+    _watched_start: dict[str, float] = field(default_factory=dict)
+
+    def _watched_cpu_s(self) -> dict[str, float]:
+        return {
+            name: sum(process_cpu_s(pid) for pid in pids) for name, pids in self.watched().items()
+        }
 
     def _sample(self) -> tuple[float, float, float] | None:
         busy = machine_busy_s()
@@ -61,10 +75,17 @@ class CpuWindow:
         return time.monotonic(), busy, ours
 
     def __enter__(self) -> CpuWindow:
+        self._watched_start = self._watched_cpu_s()
         self._start = self._sample()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        used = self._watched_cpu_s()
+        self.used_s = {
+            name: round(seconds - self._watched_start[name], 3)
+            for name, seconds in used.items()
+            if name in self._watched_start
+        }
         end = self._sample()
         if self._start is None or end is None:
             return

@@ -43,12 +43,22 @@ def _cores(cores: float | None) -> str:
     return f"⚠ {cores:.2f}" if cores > NOISY_CORES else f"{cores:.2f}"
 
 
+def _cpu_per_request(scenario: ScenarioResult) -> str:
+    """The process under load's CPU per request, plus the sandbox's when it served the calls."""
+    target = scenario.cpu_us_per_request("target")
+    if target is None:
+        return "—"
+    sandbox = scenario.cpu_us_per_request("sandbox")
+    busy = sandbox is not None and sandbox >= 1  # the sandbox idles through a cached GET
+    return f"{target:,.0f}" + (f" + {sandbox:,.0f}" if busy else "")
+
+
 def _scenario_row(scenario: ScenarioResult, bare_rps: float | None) -> list[str]:
     group = GROUPS.get(scenario.group, scenario.group)
     load = scenario.load
     note = scenario.note if scenario.status == "ok" else f"{scenario.status}: {scenario.note}"
     if load is None:
-        return [group, scenario.label, *["—"] * 8, note]
+        return [group, scenario.label, *["—"] * 9, note]
     per_request = scenario.calls_per_request()
     failed = load.non_2xx + load.errors
     return [
@@ -61,6 +71,7 @@ def _scenario_row(scenario: ScenarioResult, bare_rps: float | None) -> list[str]
         f"{load.requests:,}",
         f"{failed:,}" if failed else "0",
         "—" if per_request is None else f"{per_request:.2f}",
+        _cpu_per_request(scenario),
         _cores(scenario.foreign_cpu_cores),
         note,
     ]
@@ -129,7 +140,7 @@ def _measurements(run: RunResult) -> list[str]:
     bare_rps = bare.load.rps if bare and bare.measured and bare.load else None
     header = [
         "kind", "scenario", "req/s", f"{TIMES} bare", "p50 ms", "p99 ms", "requests", "failed",
-        "backend calls/req", "other CPU", "note",
+        "backend calls/req", "CPU µs/req", "other CPU", "note",
     ]  # fmt: skip
     return [
         "",
@@ -216,6 +227,10 @@ def _method(run: RunResult) -> list[str]:
         "cannot half-open mid-measurement.",
         "- Backend calls per request: the sandbox control API's request counters (`GET /faults`) "
         "read before and after each measured window, all systems summed.",
+        "- CPU µs/req: the CPU time (`/proc/<pid>/stat`, user + system, workers included) the "
+        "process under load used in the measured window, divided by the requests it answered; "
+        "after the `+`, the sandbox's for the backend calls it served. On a shared machine this "
+        "is steadier than req/s, and it says where a request's cost lies.",
         "- Other CPU: the average number of CPUs kept busy during the measured window by "
         "processes outside the benchmark (`/proc/stat` busy time minus the CPU time of the "
         "benchmark's own processes, the load generator included).",

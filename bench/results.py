@@ -29,6 +29,14 @@ class ScenarioResult:
     note: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)  # scenario-specific observations
     foreign_cpu_cores: float | None = None  # CPU used by other processes meanwhile (bench.cpu)
+    cpu_s: dict[str, float] = field(default_factory=dict)  # "target"/"sandbox" → CPU seconds used
+
+    def cpu_us_per_request(self, party: str) -> float | None:
+        """Microseconds of CPU ``party`` spent per answered request in the measured window."""
+        if not self.measured or party not in self.cpu_s:
+            return None
+        assert self.load is not None
+        return self.cpu_s[party] / self.load.requests * 1e6
 
     @property
     def measured(self) -> bool:

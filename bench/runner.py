@@ -56,7 +56,7 @@ def _measure(stack: Stack, driver: LoadDriver, plan: Plan, spec: Scenario) -> Sc
     result = ScenarioResult(spec.name, spec.label, spec.group)
     result.url = url = stack.url(spec.service) + spec.path
     control = stack.control
-    window = CpuWindow(stack.pids)
+    window = CpuWindow(stack.pids, watched=lambda: stack.parties(spec.service))
     status, body = get(url)  # the route works (for the breaker: while the ERP is up); warms caches
     if not 200 <= status < 300:
         result.status = FAILED
@@ -73,6 +73,7 @@ def _measure(stack: Stack, driver: LoadDriver, plan: Plan, spec: Scenario) -> Sc
         result.load = driver.measure(url, plan.duration, spec.partial_marker)
     after = control.requests()
     result.foreign_cpu_cores = window.foreign_cores
+    result.cpu_s = window.used_s
     if result.load.marked:
         share = result.load.marked / max(result.load.requests, 1)
         result.note = (

@@ -69,6 +69,16 @@ class Stack:
         """Every live process the stack started, workers included (for bench.cpu)."""
         return [pid for c in self.started.values() for pid in (c.pid, *descendants(c.pid))]
 
+    def parties(self, service: str) -> dict[str, list[int]]:
+        """The live processes of ``service`` (as "target") and of the sandbox, workers included."""
+        named = {"target": service, "sandbox": "sandbox"}
+        return {
+            party: [child.pid, *descendants(child.pid)]
+            for party, name in named.items()
+            if (child := self.started.get(name)) is not None
+            and (party == "target" or name != service)
+        }
+
     def url(self, service: str) -> str:
         if service not in self._urls:
             self._once(service, lambda: self._start(service))

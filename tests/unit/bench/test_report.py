@@ -140,3 +140,18 @@ def test_a_ratio_just_under_its_threshold_never_prints_as_the_threshold() -> Non
     verdict = ratio_target(run_of(scenario("a", 1495), scenario("b", 1000)), "t", "a", "b", 1.5)
     assert verdict.status == "not met"
     assert f"1.49{TIMES}" in console_summary([verdict])
+
+
+def test_cpu_per_request_is_the_window_cpu_over_answered_requests() -> None:
+    """Each party's CPU seconds become µs per answered request; an idle sandbox is left out."""
+    soap = scenario("soap", 1000, cpu_s={"target": 6.5, "sandbox": 2.0})  # 10,000 requests
+    cached = scenario("cached", 1000, cpu_s={"target": 1.2, "sandbox": 0.0})
+    unmeasured = scenario("other", 0, cpu_s={"target": 1.0})
+    assert soap.cpu_us_per_request("target") == 650
+    assert soap.cpu_us_per_request("sandbox") == 200
+    assert unmeasured.cpu_us_per_request("target") is None
+    markdown = render_markdown(run_of(soap, cached), [])
+    soap_row = next(line for line in markdown.splitlines() if "label of soap" in line)
+    cached_row = next(line for line in markdown.splitlines() if "label of cached" in line)
+    assert "| 650 + 200 |" in soap_row
+    assert "| 120 |" in cached_row and "+" not in cached_row.split("| 120 |")[1].split("|")[0]
