@@ -8,8 +8,8 @@ What a configuration reload replaces is a :class:`Generation`: the settings, sta
 compiled routes and policies of one configuration. The store, the caches, the outbox, the clock,
 the event bus and the breaker registry outlive generations, so the breaker of a backend whose
 settings did not change keeps its state across a reload. An adapter is taken over only if its
-settings are the same *and* the local files it was started from (a WSDL, the schemas it
-imports) still hold what it read: a WSDL edited on disk gets a new adapter.
+settings are the same *and* the documents it was started from (a WSDL, the schemas it imports,
+on disk or fetched by URL) still hold what it read: a WSDL that changed gets a new adapter.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _same_system(old: Any, new: Any) -> bool:
 
 
 def _changed_sources(adapters: Mapping[str, Adapter]) -> dict[str, list[str]]:
-    """The adapters whose local description files changed since they read them. Blocks."""
+    """The adapters whose description documents changed since they read them. Blocks."""
     changed = {}
     for name, adapter in adapters.items():
         if isinstance(adapter, DescribedByFiles):
@@ -215,7 +215,7 @@ class Runtime:
         """Open the next generation from ``settings`` without putting it in service.
 
         Adapters of backends that address the same system the same way, from description files
-        that did not change on disk, are taken over, not restarted; the others start now (a WSDL
+        that did not change (on disk or at their URL), are taken over, not restarted; the others start now (a WSDL
         loads here). Raises ConfigError with every issue found, having closed whatever it
         started; the current generation is untouched.
         """
@@ -228,7 +228,7 @@ class Runtime:
         }
         for name, files in (await asyncio.to_thread(_changed_sources, reuse)).items():
             log.info(
-                "backend description changed on disk: starting a new adapter",
+                "backend description changed: starting a new adapter",
                 backend=name,
                 files=files,
             )

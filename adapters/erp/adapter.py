@@ -2,9 +2,10 @@
 
 ``start`` loads every WSDL from local files in a thread (zeep blocks), with imports served only
 from the allowlist, and prepares each operation; it never contacts the backend, so the gateway
-boots while a backend is down (a WSDL given as a URL is the one exception: fetched once, here).
-It remembers a digest of every local file it read (``sources``): a reload that finds one of
-them changed starts a new adapter even though the backend's settings are the same.
+boots while a backend is down (a WSDL given as a URL is the one exception: fetched here).
+It remembers a digest of every document it read (``sources``), local files and fetched URLs: a
+reload that finds one of them changed starts a new adapter even though the backend's settings
+are the same.
 ``call`` builds the envelope (with the operation's compiled codec, else zeep), posts it, and reads
 the reply back into plain data the same way.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import difflib
+import functools
 import os
 import time
 from collections.abc import Mapping
@@ -25,7 +27,7 @@ from zeep.wsse.username import UsernameToken
 from adapters.base import AdapterContext, Health, Operation
 from adapters.erp.envelope import build_request, parse_reply
 from adapters.erp.faults import FaultPolicy, translate
-from adapters.erp.loader import is_url, load_client
+from adapters.erp.loader import fetch_document, is_url, load_client
 from adapters.erp.operations import SoapOperation, prepare_operations, select_binding
 from adapters.erp.options import ADDRESS_FROM_WSDL, ServiceOptions, SoapOptions
 from adapters.errors import AdapterError, InvalidRequest
@@ -72,7 +74,9 @@ class SoapAdapter:
             *(asyncio.to_thread(self._load_service, key, spec) for key, spec in services)
         )
         operations = {op.name: op for ops, _ in loaded for op in ops}
-        self._sources = SourceFiles({path: d for _, read in loaded for path, d in read.items()})
+        self._sources = SourceFiles()
+        for _, sources in loaded:
+            self._sources |= sources
         self._operations = operations
         self._described = MappingProxyType({n: op.describe() for n, op in operations.items()})
         self._health_url = next(iter(operations.values())).address if operations else ""
@@ -91,8 +95,8 @@ class SoapAdapter:
 
     def _load_service(
         self, key: str, spec: ServiceOptions
-    ) -> tuple[list[SoapOperation], dict[str, str]]:
-        """Load one WSDL; its operations, and the local files read (path → digest). In a thread."""
+    ) -> tuple[list[SoapOperation], SourceFiles]:
+        """Load one WSDL; its operations, and the documents it was read from. In a thread."""
         base = self.context.base_dir
         location = (
             spec.wsdl if is_url(spec.wsdl) else os.path.abspath(os.path.join(base, spec.wsdl))
@@ -123,7 +127,15 @@ class SoapAdapter:
             extra_read_only=frozenset(self.options.read_only_operations),
             codec=self.options.codec,
         )
-        return list(operations), dict(client.transport.read)
+        timeout = (self.context.connect_timeout, self.context.read_timeout)
+        sources = SourceFiles(
+            dict(client.transport.read),
+            dict(client.transport.fetched),
+            functools.partial(fetch_document, timeout=timeout)
+            if client.transport.fetched
+            else None,
+        )
+        return list(operations), sources
 
     def _address(self, key: str, address: str | None, wsdl_address: str | None) -> str:
         """Where requests go: the rule of :mod:`adapters.erp.options`."""

@@ -13,8 +13,9 @@ Every document zeep asks for passes through :class:`LocalOnlyTransport.load`, wh
   ``schema_locations`` is rewritten to point at the local copy; anything else stops the load with
   an error naming the URL and how to allowlist it;
 - serves only the entry document, files allowed that way, and same-origin URLs of a URL WSDL;
-- remembers the digest of every local file it served (:attr:`LocalOnlyTransport.read`), so a
-  reload can tell whether the WSDL or a schema changed on disk since.
+- remembers the digest of every local file it served (:attr:`LocalOnlyTransport.read`) and of
+  every document it fetched (:attr:`LocalOnlyTransport.fetched`), so a reload can tell whether
+  the WSDL or a schema changed since (:func:`fetch_document` fetches one again).
 
 zeep's own ``forbid_external`` would refuse allowlisted URLs before this transport could map them,
 so it is off while loading (this transport is the gate) and switched on once the WSDL is loaded.
@@ -35,7 +36,14 @@ from zeep.transports import Transport
 
 from adapters.sources import SourceFiles
 
-__all__ = ["MAX_DOCUMENT_BYTES", "LocalOnlyTransport", "WsdlLoadError", "is_url", "load_client"]
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "LocalOnlyTransport",
+    "WsdlLoadError",
+    "fetch_document",
+    "is_url",
+    "load_client",
+]
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 _XSD = "http://www.w3.org/2001/XMLSchema"
@@ -85,6 +93,8 @@ class LocalOnlyTransport(Transport):
         self._allowed: set[str] = {os.path.realpath(path) for path in self._locations.values()}
         #: every local file served so far, as asked for, with the digest of what was served
         self.read: dict[str, str] = {}
+        #: every document fetched by URL so far, with the digest of what was fetched
+        self.fetched: dict[str, str] = {}
 
     def load(self, url: str) -> bytes:
         mapped = self._locations.get(url) or self._locations.get(_toggle_slash(url))
@@ -93,7 +103,8 @@ class LocalOnlyTransport(Transport):
         if is_url(url):
             if self._remote_origin is None or _origin(url) != self._remote_origin:
                 raise _refusal(self.entry, url, None)
-            content = self._fetch(url)
+            content = fetch_document(url, self._timeout, self.session)
+            self.fetched[url] = SourceFiles.digest(content)
         else:
             asked = url[7:] if url.startswith("file://") else url
             path = os.path.realpath(asked)
@@ -107,23 +118,6 @@ class LocalOnlyTransport(Transport):
             # Kubernetes ConfigMap) is what the next start would read.
             self.read[asked] = SourceFiles.digest(content)
         return self._vetted(url, content)
-
-    def _fetch(self, url: str) -> bytes:
-        try:
-            with self.session.get(
-                url, timeout=self._timeout, stream=True, allow_redirects=False
-            ) as response:
-                if response.status_code != 200:
-                    raise WsdlLoadError(f"fetching {url} answered HTTP {response.status_code}")
-                chunks, size = [], 0
-                for chunk in response.iter_content(64 * 1024):
-                    size += len(chunk)
-                    if size > MAX_DOCUMENT_BYTES:
-                        raise WsdlLoadError(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
-                    chunks.append(chunk)
-                return b"".join(chunks)
-        except requests.RequestException as exc:
-            raise WsdlLoadError(f"cannot fetch {url}: {type(exc).__name__}: {exc}") from exc
 
     def _vetted(self, url: str, content: bytes) -> bytes:
         """``content`` with its imports checked and mapped; raise if it may not be loaded."""
@@ -168,6 +162,27 @@ class LocalOnlyTransport(Transport):
         base = url[7:] if url.startswith("file://") else url
         self._allowed.add(os.path.realpath(os.path.join(os.path.dirname(base), location)))
         return location
+
+
+def fetch_document(
+    url: str, timeout: tuple[float, float], session: requests.Session | None = None
+) -> bytes:
+    """GET one document: 200 only, no redirects, at most MAX_DOCUMENT_BYTES. Blocks."""
+    try:
+        with (session or requests).get(
+            url, timeout=timeout, stream=True, allow_redirects=False
+        ) as response:
+            if response.status_code != 200:
+                raise WsdlLoadError(f"fetching {url} answered HTTP {response.status_code}")
+            chunks, size = [], 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > MAX_DOCUMENT_BYTES:
+                    raise WsdlLoadError(f"{url} is larger than {MAX_DOCUMENT_BYTES} bytes")
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except requests.RequestException as exc:
+        raise WsdlLoadError(f"cannot fetch {url}: {type(exc).__name__}: {exc}") from exc
 
 
 def _toggle_slash(key: str) -> str:

@@ -1,8 +1,9 @@
-"""A reload notices a WSDL edited on disk even when the configuration file is unchanged.
+"""A reload notices a WSDL that changed even when the configuration file is unchanged.
 
 The gateway runs one SOAP backend over a copy of the sandbox's SalesOrder WSDL in the test's tmp
 dir (nothing contacts the backend: WSDLs load from disk). Each test edits or rewrites the copy,
-leaves ``gateway.yaml`` as it is, and reloads through ``POST /ops/reload``.
+leaves ``gateway.yaml`` as it is, and reloads through ``POST /ops/reload``. The last tests serve
+the WSDL by URL from a real server on 127.0.0.1 instead, and change what it serves.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from adapters.erp import SoapAdapter
@@ -164,3 +166,75 @@ async def test_a_wsdl_rewritten_with_the_same_bytes_keeps_adapter_policy_and_bre
     assert erp(client) is before
     assert client.app[RUNTIME].policies["erp"] is policy
     assert await breaker_state(client) == "forced_open"
+
+
+# -- a WSDL given by URL: fetched again on reload -----------------------------------------------
+
+
+class WsdlServer:
+    """Serves one WSDL document at /SalesOrder?wsdl; ``text`` may change, ``up`` may go False."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.up = True
+        self.fetches = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.fetches += 1
+        if not self.up:
+            return web.Response(status=503)
+        return web.Response(text=self.text, content_type="text/xml")
+
+
+@pytest.fixture
+async def wsdl_server(repo_root: Path, aiohttp_server: Any) -> tuple[WsdlServer, str]:
+    served = WsdlServer((repo_root / "config" / "wsdl" / "nav-salesorder.wsdl").read_text())
+    app = web.Application()
+    app.router.add_get("/SalesOrder", served.handle)
+    server = await aiohttp_server(app)
+    return served, f"http://127.0.0.1:{server.port}/SalesOrder?wsdl"
+
+
+@pytest.fixture
+async def url_client(
+    tmp_path: Path, wsdl_server: tuple[WsdlServer, str], aiohttp_client: Client
+) -> TestClient:
+    _, url = wsdl_server
+    config = tmp_path / "gateway.yaml"
+    config.write_text(CONFIG.replace("wsdl/nav-salesorder.wsdl", url))
+    app = create_app(await Runtime.open(load(config)))
+    app[RELOADER].load = load
+    return await aiohttp_client(app)
+
+
+async def test_a_wsdl_served_by_url_is_fetched_again_and_its_change_gets_a_new_adapter(
+    url_client: TestClient, wsdl_server: tuple[WsdlServer, str]
+) -> None:
+    """The backend added an operation to the WSDL it serves: a reload picks it up, breaker kept."""
+    served, _ = wsdl_server
+    before = erp(url_client)
+    assert "SalesOrder.ReadByNo" not in (before.operations() or {})
+    await force_open(url_client)
+    served.text = with_read_by_no(served.text)
+
+    outcome = await reload(url_client)
+
+    assert outcome["changes"]["backends"]["changed"] == ["erp"]
+    assert "SalesOrder.ReadByNo" in (erp(url_client).operations() or {})
+    assert await breaker_state(url_client) == "forced_open"
+
+
+async def test_a_wsdl_url_serving_the_same_or_nothing_keeps_the_adapter(
+    url_client: TestClient, wsdl_server: tuple[WsdlServer, str]
+) -> None:
+    """The same bytes again, or no answer at reload time, leave the loaded description serving."""
+    served, _ = wsdl_server
+    before = erp(url_client)
+    fetched = served.fetches
+
+    assert (await reload(url_client))["changes"]["backends"]["changed"] == []
+    served.up = False
+    assert (await reload(url_client))["changes"]["backends"]["changed"] == []
+
+    assert erp(url_client) is before
+    assert served.fetches == fetched + 2  # each reload really asked

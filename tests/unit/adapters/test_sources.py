@@ -37,3 +37,33 @@ def test_union_keeps_the_files_of_both(tmp_path: Path) -> None:
     first.write_bytes(b"1")
     second.write_bytes(b"2")
     assert set((snapshot(first) | snapshot(second)).digests) == {str(first), str(second)}
+
+
+def test_a_document_fetched_by_url_is_changed_only_when_its_bytes_differ() -> None:
+    """A URL is fetched again: other bytes are a change, the same bytes or no answer are not."""
+    served = {"http://erp/a?wsdl": b"<a/>", "http://erp/b?wsdl": b"<b/>"}
+
+    def fetch(url: str) -> bytes:
+        if url not in served:
+            raise OSError("connection refused")
+        return served[url]
+
+    sources = SourceFiles(
+        remote={
+            "http://erp/a?wsdl": SourceFiles.digest(b"<a/>"),
+            "http://erp/b?wsdl": SourceFiles.digest(b"<b/>"),
+            "http://erp/gone?wsdl": SourceFiles.digest(b"<gone/>"),
+        },
+        fetch=fetch,
+    )
+    assert sources.changed() == []
+    served["http://erp/b?wsdl"] = b"<b version='2'/>"
+    assert sources.changed() == ["http://erp/b?wsdl"]
+
+
+def test_union_keeps_the_urls_and_the_fetcher() -> None:
+    """A service read by URL joined with one read from disk still re-fetches its URL."""
+    remote = SourceFiles(remote={"http://erp/a?wsdl": "0" * 64}, fetch=lambda url: b"<a/>")
+    both = SourceFiles({"/etc/x.wsdl": "1" * 64}) | remote
+    assert set(both.remote) == {"http://erp/a?wsdl"} and both.fetch is remote.fetch
+    assert "http://erp/a?wsdl" in both.changed()
