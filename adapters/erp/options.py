@@ -85,7 +85,7 @@ class SoapOptions:
         default=None,
         metadata={
             "help": "single form: WSDL file (relative to the config file) or an http(s) URL "
-            "fetched once at startup"
+            "fetched at startup and by each reload"
         },
     )
     address: str | None = field(
