@@ -73,6 +73,14 @@ def noisy(*scenarios: ScenarioResult) -> str:
     return f"⚠ other processes used {', '.join(busy)}" if busy else ""
 
 
+def _cpu_cost(top: ScenarioResult, bottom: ScenarioResult) -> str:
+    """Both sides' CPU per request, where the ratio's gap comes from ('' if not measured)."""
+    mine, theirs = top.cpu_us_per_request("target"), bottom.cpu_us_per_request("target")
+    if mine is None or theirs is None:
+        return ""
+    return f"CPU per request {mine:,.0f} µs vs {theirs:,.0f} µs"
+
+
 def _joined(*notes: str) -> str:
     return "; ".join(note for note in notes if note)
 
@@ -97,7 +105,8 @@ def ratio_target(
     checks = [check(top) for check in (_answered, *preconditions)] + [_answered(bottom)]
     problems = [problem for problem in checks if problem]
     status = MET if ratio >= minimum and not problems else NOT_MET
-    return Verdict(text, threshold, measured, status, ratio, _joined(*problems, noisy(top, bottom)))
+    note = _joined(*problems, _cpu_cost(top, bottom), noisy(top, bottom))
+    return Verdict(text, threshold, measured, status, ratio, note)
 
 
 def breaker_target(run: RunResult) -> Verdict:

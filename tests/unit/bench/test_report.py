@@ -155,3 +155,17 @@ def test_cpu_per_request_is_the_window_cpu_over_answered_requests() -> None:
     cached_row = next(line for line in markdown.splitlines() if "label of cached" in line)
     assert "| 650 + 200 |" in soap_row
     assert "| 120 |" in cached_row and "+" not in cached_row.split("| 120 |")[1].split("|")[0]
+
+
+def test_a_ratio_says_what_each_side_cost_per_request_when_measured() -> None:
+    """The verdict's note gives both processes' CPU per request, so a gap shows where it lies."""
+    veneer = scenario("a", 500, cpu_s={"target": 3.0})  # 5,000 requests: 600 µs each
+    peer = scenario("b", 1000, cpu_s={"target": 2.0})  # 10,000 requests: 200 µs each
+    assert (
+        "CPU per request 600 µs vs 200 µs"
+        in ratio_target(run_of(veneer, peer), "t", "a", "b", 0.5).note
+    )
+    assert (
+        "CPU per request"
+        not in ratio_target(run_of(scenario("a", 500), peer), "t", "a", "b", 0.5).note
+    )
