@@ -100,24 +100,27 @@ def outcome(build: Callable[[Mapping[str, Any]], Any], params: Mapping[str, Any]
         return exc
 
 
-def check_request(op: SoapOperation, params: Mapping[str, Any], *, valid: bool) -> None:
-    """The compiled encoder builds what zeep builds, or fails where zeep fails."""
+def check_request(op: SoapOperation, params: Mapping[str, Any], *, valid: bool) -> str:
+    """The compiled encoder builds what zeep builds, or fails where zeep fails; says which path."""
     assert op.encoder is not None
     expected = outcome(lambda p: build_request(zeep_only(op), p), params)
     try:
         ours = outcome(op.encoder.encode, params)
     except Deviation:
         assert not valid, "valid params must stay on the compiled path"
-        STATS["request deferred to zeep"] += 1
-        return
+        return _counted("request deferred to zeep")
     if isinstance(ours, Exception):
         assert isinstance(expected, Exception), f"zeep built what we refused: {ours!r}"
-        STATS["request refused by both"] += 1
-        return
+        return _counted("request refused by both")
     assert not isinstance(expected, Exception), f"zeep refused what we built: {expected!r}"
     assert canonical(ours[0]) == canonical(expected[0])
     assert ours[1] == expected[1]
-    STATS["request compiled" if valid else "broken request compiled"] += 1
+    return _counted("request compiled" if valid else "broken request compiled")
+
+
+def _counted(path: str) -> str:
+    STATS[path] += 1
+    return path
 
 
 def render_reply(op: SoapOperation, values: Any) -> bytes:
@@ -134,20 +137,25 @@ def reply_outcome(op: SoapOperation, body: bytes) -> Any:
         return adapter_error(exc, "reply")
 
 
-def check_reply(op: SoapOperation, body: bytes, *, valid: bool) -> None:
-    """The compiled decoder reads what zeep reads; through the adapter, deviant replies too."""
+def check_reply(op: SoapOperation, body: bytes, *, valid: bool) -> str:
+    """The compiled decoder reads what zeep reads; through the adapter, deviant replies too.
+
+    Says which path the reply took.
+    """
     assert op.decoder is not None
     expected = reply_outcome(zeep_only(op), body)
     root = etree.fromstring(body)
     try:
         op.decoder.decode(root.find(f"{{{op.envelope_ns}}}Body"))
-        STATS["reply compiled" if valid else "deviant reply compiled"] += 1
+        path = _counted("reply compiled" if valid else "deviant reply compiled")
     except Deviation:
         assert not valid, "a reply zeep wrote from valid values must stay on the compiled path"
-        STATS["deviant reply deferred to zeep"] += 1
+        path = _counted("deviant reply deferred to zeep")
     except Exception:
         assert not valid, "the compiled decoder raised on a valid reply"
+        path = "deviant reply refused by the compiled decoder"
     assert reply_outcome(op, body) == expected
+    return path
 
 
 def input_type(op: SoapOperation) -> Any:
@@ -166,46 +174,71 @@ def renderable(op: SoapOperation, values: Any) -> bytes | None:
         return None
 
 
-def requests_match(op: SoapOperation, examples: int) -> None:
+# Each *_match runs hypothesis over one operation and returns how many generated examples were
+# compared with zeep (some generated reply values zeep itself cannot write): a test asserts it
+# is not zero, so a strategy that stopped producing comparable examples cannot pass unnoticed.
+
+
+def requests_match(op: SoapOperation, examples: int) -> int:
+    compared = 0
+
     @quick(examples)
     @given(params_of(input_type(op)))
     def check(params: dict[str, Any]) -> None:
+        nonlocal compared
         check_request(op, params, valid=True)
+        compared += 1
 
     check()
+    return compared
 
 
-def broken_requests_match(op: SoapOperation, examples: int) -> None:
+def broken_requests_match(op: SoapOperation, examples: int) -> int:
+    compared = 0
+
     @quick(examples)
     @given(params_of(input_type(op)), st.data())
     def check(params: dict[str, Any], data: st.DataObject) -> None:
+        nonlocal compared
         mutate_params(data, params)
         check_request(op, params, valid=False)
+        compared += 1
 
     check()
+    return compared
 
 
-def replies_match(op: SoapOperation, examples: int) -> None:
+def replies_match(op: SoapOperation, examples: int) -> int:
+    compared = 0
+
     @quick(examples)
     @given(output_values(op))
     def check(values: Any) -> None:
+        nonlocal compared
         body = renderable(op, values)
         if body is not None:
             check_reply(op, body, valid=True)
+            compared += 1
         STATS["reply values zeep cannot write"] += body is None
 
     check()
+    return compared
 
 
-def deviant_replies_match(op: SoapOperation, examples: int) -> None:
+def deviant_replies_match(op: SoapOperation, examples: int) -> int:
+    compared = 0
+
     @quick(examples)
     @given(output_values(op), st.data())
     def check(values: Any, data: st.DataObject) -> None:
+        nonlocal compared
         body = renderable(op, values)
         if body is None:
             return
         root = etree.fromstring(body)
         mutate_reply(data, root.find(f"{{{op.envelope_ns}}}Body")[0])
         check_reply(op, etree.tostring(root), valid=False)
+        compared += 1
 
     check()
+    return compared
