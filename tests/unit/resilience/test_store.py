@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import OperationalError, StatementError
 
 from resilience.clock import FakeClock
+from resilience.response_cache import ResponseCache
 from resilience.schema import SCHEMA_VERSION, cache_entries, schema_version
 from resilience.store import Store, StoreSchemaMismatch, normalise_url
 
@@ -152,3 +155,47 @@ async def test_a_read_does_not_block_a_write_on_sqlite(tmp_path: Path) -> None:
 def _schema_of(store: Store) -> str:
     translate = store.engine.get_execution_options()["schema_translate_map"]
     return str(translate[None])
+
+
+async def test_short_reads_and_writes_round_trip(store: Store) -> None:
+    """write_one runs a statement in a transaction of its own; read_one finds its row, or None."""
+    now = datetime.now(UTC)
+    row = {
+        "key_hash": "a" * 64,
+        "key": "k",
+        "status": 200,
+        "headers": [["ETag", '"1"']],
+        "body": b"{}",
+        "etag": '"1"',
+        "stored_at": now,
+        "expires_at": now + timedelta(hours=1),
+    }
+    assert await store.write_one(insert(cache_entries).values(**row)) == 1
+    lookup = select(cache_entries).where(cache_entries.c.key_hash == "a" * 64)
+    found = await store.read_one(lookup)
+    assert found is not None and found.body == b"{}" and found.headers == [["ETag", '"1"']]
+    assert found.expires_at == row["expires_at"]
+    missing = select(cache_entries).where(cache_entries.c.key_hash == "b" * 64)
+    assert await store.read_one(missing) is None
+
+
+async def test_a_short_read_of_a_locked_sqlite_file_fails_fast(tmp_path: Path) -> None:
+    """read_one runs on the event loop, so a lock held elsewhere stops it within its short
+    busy timeout (not the writers' 30 s), and the response cache takes that as a miss."""
+    store = await Store.open(f"sqlite:///{tmp_path}/v.db", clock=FakeClock())
+    await store.engine.dispose()  # no pooled connection open: the holder may lock the file
+    holder = sqlite3.connect(tmp_path / "v.db", isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")  # held until rollback: nobody else may read
+        lookup = select(cache_entries).where(cache_entries.c.key_hash == "a" * 64)
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"):
+            await store.read_one(lookup)
+        assert time.monotonic() - started < 1.0  # the writers wait up to 30 s
+        cache = ResponseCache(store, clock=FakeClock())
+        assert await cache.get("GET /api/v1/orders/SO-1") is None
+    finally:
+        holder.rollback()
+        holder.close()
+        await store.close()
