@@ -11,7 +11,7 @@ What differs is set up here, once:
   the outbox promises that an acknowledged write is kept.
 - **The response cache's statements on SQLite** skip aiosqlite, which hands every driver call
   to its thread and back: sixteen hand-offs for one lookup by key, about 5 ms of CPU on a
-  two-core VM and most of it on the event loop, and about 9 ms for one upsert.
+  two-core VM and most of it on the event loop, and about 7 ms for one upsert.
   :meth:`Store.read_one` runs at once, on the calling thread, over one read-only connection of
   its own (autocommit, WAL: a reader does not wait for writers), about 0.1-0.3 ms. Its busy
   timeout is short (``READ_BUSY_TIMEOUT_S``), so a rare lock can stall the loop that long at
@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, Row, create_engine, event, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
@@ -236,7 +236,7 @@ def _make_parent_directory(database: str) -> None:
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sqlite_reader(url: Any) -> Engine:
+def _sqlite_reader(url: URL) -> Engine:
     """One read-only, autocommit connection to the SQLite file, used on the event loop."""
     reader = create_engine(
         url,
