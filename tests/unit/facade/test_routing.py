@@ -106,7 +106,8 @@ async def test_route_without_response_template_returns_the_result(client: TestCl
 
 async def test_missing_record_is_a_404_problem(client: TestClient) -> None:
     """A GET whose backend finds nothing answers 404 not_found as problem+json."""
-    await problem(await client.get("/api/v1/things/9"), 404, "not_found")
+    body = await problem(await client.get("/api/v1/things/9"), 404, "not_found")
+    assert body["title"] and "traceback" not in str(body).lower()
 
 
 async def test_write_passes_the_json_body(client: TestClient) -> None:
