@@ -179,7 +179,7 @@ class Store:
         On SQLite the whole transaction is one hand-off to the writer thread (see the module
         doc); elsewhere it is an ordinary write transaction.
         """
-        if self._writer is not None and self._writes is not None:
+        if self._writes is not None:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._writes, self._write_now, statement, params)
         async with self.write() as conn:

@@ -91,6 +91,11 @@ def wsdl(tmp_path: Path, repo_root: Path) -> Path:
 async def client(tmp_path: Path, wsdl: Path, aiohttp_client: Client) -> TestClient:
     config = tmp_path / "gateway.yaml"
     config.write_text(CONFIG)
+    return await serve(config, aiohttp_client)
+
+
+async def serve(config: Path, aiohttp_client: Client) -> TestClient:
+    """The gateway on ``config``, reloading from that file."""
     app = create_app(await Runtime.open(load(config)))
     app[RELOADER].load = load
     return await aiohttp_client(app)
@@ -202,9 +207,7 @@ async def url_client(
     _, url = wsdl_server
     config = tmp_path / "gateway.yaml"
     config.write_text(CONFIG.replace("wsdl/nav-salesorder.wsdl", url))
-    app = create_app(await Runtime.open(load(config)))
-    app[RELOADER].load = load
-    return await aiohttp_client(app)
+    return await serve(config, aiohttp_client)
 
 
 async def test_a_wsdl_served_by_url_is_fetched_again_and_its_change_gets_a_new_adapter(
