@@ -39,6 +39,9 @@ class Scenario:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("bare", "bare aiohttp, same JSON", "limit", "bare", ORDER_PATH),
     Scenario(
+        "inlined", "cached facade hand-inlined in one handler", "limit", "inlined", ORDER_PATH
+    ),
+    Scenario(
         "zeep-executor", "zeep sync client in an executor", "peer", "zeep-executor", ORDER_PATH
     ),
     Scenario("zeep-aiohttp", "zeep XML + aiohttp HTTP", "peer", "zeep-aiohttp", ORDER_PATH),

@@ -113,7 +113,8 @@ class Stack:
             self._start_gateway(service)
             return
         starters = {
-            "bare": self._bare_args,
+            "bare": self._body_args,
+            "inlined": self._body_args,
             "zeep-executor": lambda: ["--endpoint", self.erp_page()],
             "zeep-aiohttp": lambda: ["--endpoint", self.erp_page()],
             "raw-http": lambda: [
@@ -170,15 +171,16 @@ class Stack:
         child = self.children.start(service, argv + workers.get(service, []), env)
         self._ready(service, child, f"http://127.0.0.1:{port}", "/healthz")
 
-    def _bare_args(self) -> list[str]:
-        """The bare peer answers the very JSON the gateway answers for the benchmarked order."""
-        status, body = get(self.url("gateway-cached") + ORDER_PATH)
-        if status != 200:
-            raise StartupError(
-                f"the gateway answered {status} for the bare peer's JSON: {body[:200]!r}"
-            )
+    def _body_args(self) -> list[str]:
+        """The bare and inlined peers answer the very JSON the gateway answers for the order."""
         path = self.workdir / "order.json"
-        path.write_bytes(body)
+        if not path.exists():
+            status, body = get(self.url("gateway-cached") + ORDER_PATH)
+            if status != 200:
+                raise StartupError(
+                    f"the gateway answered {status} for the peers' JSON: {body[:200]!r}"
+                )
+            path.write_bytes(body)
         return ["--body-file", str(path)]
 
     def _directory(self, name: str) -> Path:

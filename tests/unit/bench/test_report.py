@@ -82,6 +82,16 @@ def test_a_cached_get_the_backend_answered_is_not_a_cached_get() -> None:
     assert by_target(spared)["cached GET vs bare aiohttp"] == ("met", 0.9)
 
 
+def test_the_cached_verdict_names_what_the_same_duties_cost_hand_inlined() -> None:
+    """With the inlined peer measured, the cached note gives its ratio to bare; without, nothing."""
+    floor = run_of(scenario("bare", 1000), scenario("cached", 400), scenario("inlined", 780))
+    verdict = next(v for v in evaluate(floor) if v.target == "cached GET vs bare aiohttp")
+    assert (verdict.status, verdict.ratio) == ("not met", 0.4)
+    assert f"the same duties reach 0.78{TIMES}" in verdict.note
+    alone = run_of(scenario("bare", 1000), scenario("cached", 400))
+    assert "hand-inlined" not in evaluate(alone)[0].note
+
+
 def test_breaker_latency_counts_only_when_the_breaker_was_seen_open() -> None:
     """A fast 503 from 'connection refused' is not a breaker-open answer."""
     name = "breaker-open answers p99, under load"
