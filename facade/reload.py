@@ -15,10 +15,13 @@ Some settings are bound when the process starts (the listener, the store, loggin
 the body limit). A change to them is reported as ``restart_required`` and applies at the next
 restart; everything else in the reload applies now.
 
-Under ``serve --workers N`` each worker holds its own configuration. A reload asked of one worker
-over HTTP (``propagate=True``) is passed on once applied: the worker asks its supervisor to send
-SIGHUP to every other worker (``ask_other_workers``), and each of them reads and checks the file
-itself. A rejected file is not passed on: nothing changed here, and the others would reject it too.
+Under ``serve --workers N`` each worker holds its own configuration. A reload asked of a worker
+(over HTTP or by SIGHUP: ``propagate=True``) is passed on once applied, with the digest of the
+file it applied: the worker asks its supervisor to tell every other worker (``ask_other_workers``),
+and each of them reads and checks the file itself. One of those that reads other bytes than the
+digest says (the file changed in between) passes its own reload on in turn (``passed_on``), so
+all of them end on the newest file (``facade.workers``). A rejected file is not passed on:
+nothing changed here, and the others would reject it too.
 """
 
 from __future__ import annotations
@@ -103,8 +106,10 @@ class ReloadOutcome:
     changes: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     restart_required: list[str] = field(default_factory=list)
     issues: list[dict[str, Any]] = field(default_factory=list)
-    #: for a reload asked to reach the other workers; None otherwise (SIGHUP)
+    #: for a reload passed on to the other workers; None when it was not (see ``Reloader.reload``)
     other_workers: OtherWorkers | None = None
+    #: SHA-256 (hex) of the file's bytes this reload read
+    digest: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -113,6 +118,7 @@ class ReloadOutcome:
             "source": self.source,
         }
         if self.applied:
+            result["digest"] = self.digest
             result["changes"] = self.changes
             result["restart_required"] = self.restart_required
             if self.other_workers is not None:
@@ -136,7 +142,7 @@ class Reloader:
         audit: AuditLog | None = None,
         load: Callable[[Path], Settings] = load_settings,
         drain_s: float = 60.0,
-        ask_other_workers: Callable[[], bool] | None = None,
+        ask_other_workers: Callable[[str], bool] | None = None,
     ) -> None:
         self.runtime = runtime
         self.serving = serving
@@ -146,8 +152,8 @@ class Reloader:
         self.audit = audit
         self.load = load
         self.drain_s = drain_s
-        #: asks the supervisor to reload every other worker; returns whether the request went
-        #: out. None when this process is not one of several workers.
+        #: asks the supervisor to have every other worker reload, given the applied file's
+        #: digest; returns whether the request went out. None when this is a single process.
         self.ask_other_workers = ask_other_workers
         self.restart_required: list[str] = []
         self._lock = asyncio.Lock()
@@ -155,13 +161,22 @@ class Reloader:
         self._last_retirement: asyncio.Task[None] | None = None
 
     async def reload(
-        self, *, actor: str, reason: str = "", propagate: bool = False
+        self,
+        *,
+        actor: str,
+        reason: str = "",
+        propagate: bool = False,
+        passed_on: str | None = None,
     ) -> ReloadOutcome:
-        """Reload the file; with ``propagate``, an applied reload is passed on to the other workers."""
+        """Reload the file; with ``propagate``, an applied reload is passed on to the other workers.
+
+        ``passed_on`` is the digest of the file another worker applied, for a reload it passed
+        on: this one goes further only if it read other bytes (the file changed since).
+        """
         async with self._lock:
             outcome = await self._reload()
-        if outcome.applied and propagate:
-            outcome = replace(outcome, other_workers=self._propagate())
+        if outcome.applied and propagate and outcome.digest != passed_on:
+            outcome = replace(outcome, other_workers=self._propagate(outcome.digest or ""))
         self.metrics.reloads.labels("ok" if outcome.applied else "rejected").inc()
         if outcome.applied:
             log.info(
@@ -169,6 +184,7 @@ class Reloader:
                 actor=actor,
                 reason=reason,
                 generation=outcome.generation,
+                digest=(outcome.digest or "")[:12],
                 changes=outcome.changes,
                 restart_required=outcome.restart_required,
                 other_workers=outcome.other_workers,
@@ -245,16 +261,24 @@ class Reloader:
         self._last_retirement = task
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
-        return ReloadOutcome(True, generation.number, str(source), current.number, changes, restart)
+        return ReloadOutcome(
+            True,
+            generation.number,
+            str(source),
+            current.number,
+            changes,
+            restart,
+            digest=settings.source_digest,
+        )
 
-    def _propagate(self) -> OtherWorkers:
+    def _propagate(self, digest: str) -> OtherWorkers:
         if self.ask_other_workers is None:
             return "none"
-        if self.ask_other_workers():
+        if self.ask_other_workers(digest):
             return "asked"
         log.error(
             "the other workers could not be asked to reload: they keep their configuration "
-            "until the supervisor gets SIGHUP"
+            "until the supervisor or each of them gets SIGHUP"
         )
         return "unreachable"
 

@@ -16,9 +16,9 @@ from facade.app import RELOADER, create_app
 from facade.logs import configure_logging
 from facade.runtime import Runtime
 from facade.settings import Settings
-from facade.workers import SupervisorLink
+from facade.workers import SupervisorLink, WorkerInbox
 
-__all__ = ["reload_on_hangup", "run_demo", "run_gateway", "run_sandbox", "start_gateway"]
+__all__ = ["listen_for_reloads", "run_demo", "run_gateway", "run_sandbox", "start_gateway"]
 
 log = structlog.get_logger("veneer")
 
@@ -73,24 +73,38 @@ async def start_gateway(
     return runner, f"http://{host}:{bound}"
 
 
-def reload_on_hangup(runner: web.AppRunner) -> None:
-    """SIGHUP reloads the configuration file (as ``POST /ops/reload`` does); the log says how it went."""
+def listen_for_reloads(runner: web.AppRunner) -> None:
+    """Start a reload on SIGHUP (as ``POST /ops/reload`` does) and, in a worker of ``serve
+    --workers N``, on every reload another worker passes on; the log says how each went.
+
+    Both are passed on to the other workers once applied (``facade.workers``).
+    """
     reloader = runner.app[RELOADER]
     loop = asyncio.get_running_loop()
     running: set[asyncio.Task[None]] = set()
 
-    async def reload() -> None:
+    async def reload(actor: str, reason: str, passed_on: str | None) -> None:
         try:
-            await reloader.reload(actor="signal:SIGHUP")
+            await reloader.reload(actor=actor, reason=reason, propagate=True, passed_on=passed_on)
         except Exception:
             log.exception("configuration reload failed")
 
-    def hangup() -> None:
-        task = loop.create_task(reload())
+    def start(actor: str, reason: str = "", passed_on: str | None = None) -> None:
+        task = loop.create_task(reload(actor, reason, passed_on))
         running.add(task)
         task.add_done_callback(running.discard)
 
-    loop.add_signal_handler(signal.SIGHUP, hangup)
+    loop.add_signal_handler(signal.SIGHUP, start, "signal:SIGHUP")
+    supervisor = SupervisorLink.from_environment()
+    if supervisor is not None:
+        reloader.ask_other_workers = supervisor.ask_to_reload_others
+    inbox = WorkerInbox.from_environment()
+    if inbox is not None:
+        inbox.listen(
+            lambda request: start(
+                f"worker:{request.pid}", "passed on by the supervisor", request.digest
+            )
+        )
 
 
 async def _until_stopped() -> None:
@@ -125,10 +139,7 @@ async def run_gateway(
 
     async def gateway() -> Callable[[], Awaitable[None]]:
         runner, url = await start_gateway(settings, host=host, port=port, reuse_port=reuse_port)
-        reload_on_hangup(runner)
-        supervisor = SupervisorLink.from_environment()
-        if supervisor is not None:  # one of `serve --workers N`: POST /ops/reload reaches all
-            runner.app[RELOADER].ask_other_workers = supervisor.ask_to_reload_others
+        listen_for_reloads(runner)
         log.info("gateway listening", url=url, config=str(settings.source))
         warn_demo_credentials(settings)
         return runner.cleanup
@@ -165,7 +176,7 @@ async def run_demo(settings: Settings) -> None:
 
     async def gateway() -> Callable[[], Awaitable[None]]:
         runner, url = await start_gateway(settings)
-        reload_on_hangup(runner)
+        listen_for_reloads(runner)
         print(_demo_banner(url, settings, sandbox.urls()), flush=True)
         print(_credentials_banner(settings), flush=True)
         return runner.cleanup

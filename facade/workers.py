@@ -1,19 +1,30 @@
-"""Several gateway processes on one port (SO_REUSEPORT), supervised.
+"""Several gateway processes on one port (SO_REUSEPORT), supervised, on one configuration.
 
 The kernel spreads connections over the workers; they share nothing in memory and everything
 durable through the store (cache, idempotency, outbox). The supervisor starts N workers, passes
-SIGINT/SIGTERM on to them (and SIGHUP, so every worker reloads its configuration), and restarts
-one that dies, at most once every few seconds, so a crash loop does not spin.
+SIGINT/SIGTERM on to them, and restarts one that dies, at most once every few seconds, so a crash
+loop does not spin.
 
-A reload asked of one worker over HTTP reaches only that worker's socket, so the worker passes it
-on: it writes ``reload <pid>`` to a pipe the supervisor gave every worker (its write end's number
-is in ``VENEER_SUPERVISOR_FD``), and the supervisor sends SIGHUP to every *other* live worker.
-A pipe rather than a signal, because a signal would not say which worker sent it: the sender
-already runs the new configuration and need not reload it twice.
+Each worker holds its own configuration, so a reload must reach all of them, whichever process
+was asked and whenever the file changes (architecture decision 39):
+
+- A worker that applies a reload (``POST /ops/reload``, or SIGHUP sent to it or to the
+  supervisor) writes ``reload <pid> <digest>`` to a pipe the supervisor gave every worker (its
+  write end's number is in ``VENEER_SUPERVISOR_FD``). The digest is the SHA-256 of the file's
+  bytes it applied.
+- The supervisor writes the same line to every *other* worker's inbox, a pipe of its own per
+  worker (the read end's number is in ``VENEER_WORKER_INBOX_FD``). SIGHUP to the supervisor is
+  handed to one worker, which then passes it on like any other.
+- A worker told of a reload reloads too. If the file it reads has another digest, the file
+  changed after the first worker read it, and it passes its own reload on in turn, so every
+  worker ends on the newest version, the first one included.
+
+Pipes rather than signals: a signal says neither who sent it nor which version it means.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import signal
@@ -22,23 +33,78 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
-__all__ = ["SUPERVISOR_FD_ENV", "SupervisorLink", "free_port", "supervise"]
+__all__ = [
+    "SUPERVISOR_FD_ENV",
+    "WORKER_INBOX_FD_ENV",
+    "ReloadRequest",
+    "SupervisorLink",
+    "WorkerInbox",
+    "free_port",
+    "read_requests",
+    "supervise",
+]
 
 log = structlog.get_logger("veneer.workers")
 _RESTART_PAUSE_S = 2.0
 _TICK_S = 0.2
-#: set by the supervisor in each worker's environment: the write end of its request pipe
+#: set by the supervisor in each worker's environment: the write end of the supervisor's pipe
 SUPERVISOR_FD_ENV = "VENEER_SUPERVISOR_FD"
+#: set by the supervisor in each worker's environment: the read end of that worker's inbox
+WORKER_INBOX_FD_ENV = "VENEER_WORKER_INBOX_FD"
 _RELOAD = b"reload"
 
 
+@dataclass(frozen=True)
+class ReloadRequest:
+    """A reload applied by worker ``pid`` from the file whose bytes hash to ``digest``."""
+
+    pid: int
+    digest: str
+
+    def line(self) -> bytes:
+        return b"%s %d %s\n" % (_RELOAD, self.pid, self.digest.encode("ascii"))
+
+
+def read_requests(buffer: bytearray) -> list[ReloadRequest]:
+    """The complete ``reload <pid> <digest>`` lines in ``buffer``, which keeps the rest."""
+    *lines, rest = bytes(buffer).split(b"\n")
+    buffer[:] = rest
+    requests = []
+    for line in lines:
+        parts = line.split(b" ")
+        if len(parts) == 3 and parts[0] == _RELOAD and parts[1].isdigit() and parts[2].isalnum():
+            requests.append(ReloadRequest(int(parts[1]), parts[2].decode("ascii")))
+        else:
+            log.warning(
+                "unknown message on a worker pipe, ignored",
+                line=line[:80].decode("ascii", "replace"),
+            )
+    return requests
+
+
+def _pipe_from(environ: Mapping[str, str] | None, name: str) -> int | None:
+    """The pipe descriptor named by environment variable ``name``; None if absent or no pipe."""
+    value = (os.environ if environ is None else environ).get(name)
+    if not value:
+        return None
+    try:
+        fd = int(value)
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return fd
+    except (ValueError, OSError):
+        pass
+    log.warning("the variable names no pipe from a supervisor: ignored", variable=name, value=value)
+    return None
+
+
 class SupervisorLink:
-    """A worker's line to the supervisor that started it: how it asks the others to reload."""
+    """A worker's line to the supervisor that started it: how it passes a reload on."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -46,49 +112,64 @@ class SupervisorLink:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> SupervisorLink | None:
         """The link, if this process is a worker of ``serve --workers N``; None otherwise."""
-        value = (os.environ if environ is None else environ).get(SUPERVISOR_FD_ENV)
-        if not value:
-            return None
-        try:
-            fd = int(value)
-            is_pipe = stat.S_ISFIFO(os.fstat(fd).st_mode)
-        except (ValueError, OSError):
-            is_pipe = False
-        if not is_pipe:
-            log.warning(
-                "VENEER_SUPERVISOR_FD names no pipe from a supervisor: ignored", value=value
-            )
-            return None
-        return cls(fd)
+        fd = _pipe_from(environ, SUPERVISOR_FD_ENV)
+        return None if fd is None else cls(fd)
 
-    def ask_to_reload_others(self) -> bool:
-        """Ask the supervisor to send SIGHUP to every other worker; never blocks.
+    def ask_to_reload_others(self, digest: str) -> bool:
+        """Ask the supervisor to tell every other worker of a reload from ``digest``; never blocks.
 
         False when the request could not be written (the supervisor is gone, or so far behind
         that its pipe is full).
         """
         try:
-            os.write(self.fd, _RELOAD + b" %d\n" % os.getpid())
+            os.write(self.fd, ReloadRequest(os.getpid(), digest).line())
         except OSError as exc:
             log.error("cannot reach the supervisor", error=f"{type(exc).__name__}: {exc}")
             return False
         return True
 
 
-def _requesters(buffer: bytearray) -> list[int]:
-    """The pids of the complete ``reload <pid>`` lines in ``buffer``, which keeps the rest."""
-    *lines, rest = bytes(buffer).split(b"\n")
-    buffer[:] = rest
-    pids = []
-    for line in lines:
-        verb, _, pid = line.partition(b" ")
-        if verb == _RELOAD and pid.isdigit():
-            pids.append(int(pid))
-        else:
-            log.warning(
-                "unknown request from a worker, ignored", line=line[:80].decode("ascii", "replace")
-            )
-    return pids
+class WorkerInbox:
+    """A worker's end of its inbox: the reloads other workers applied, as the supervisor relays them."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._pending = bytearray()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> WorkerInbox | None:
+        """The inbox, if this process is a worker of ``serve --workers N``; None otherwise."""
+        fd = _pipe_from(environ, WORKER_INBOX_FD_ENV)
+        return None if fd is None else cls(fd)
+
+    def listen(self, on_reload: Callable[[ReloadRequest], None]) -> None:
+        """Call ``on_reload`` on the running loop for every request that arrives."""
+        os.set_blocking(self.fd, False)
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self.fd, self._readable, on_reload)
+
+    @property
+    def listening(self) -> bool:
+        return self._loop is not None
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.remove_reader(self.fd)
+            self._loop = None
+
+    def _readable(self, on_reload: Callable[[ReloadRequest], None]) -> None:
+        try:
+            data = os.read(self.fd, 4096)
+        except BlockingIOError:
+            return
+        if not data:  # the supervisor is gone: nothing more will come
+            log.error("the supervisor closed this worker's inbox")
+            self.close()
+            return
+        self._pending += data
+        for request in read_requests(self._pending):
+            on_reload(request)
 
 
 def free_port(host: str) -> int:
@@ -97,7 +178,20 @@ def free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def _spawn(config: Path, host: str, port: int, requests: int) -> subprocess.Popen[bytes]:
+@dataclass
+class _Worker:
+    process: subprocess.Popen[bytes]
+    inbox: int  # the write end of its inbox (non-blocking)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        os.close(self.inbox)
+
+
+def _spawn(config: Path, host: str, port: int, requests: int) -> _Worker:
     command = [
         sys.executable,
         "-m",
@@ -113,8 +207,21 @@ def _spawn(config: Path, host: str, port: int, requests: int) -> subprocess.Pope
         "1",
         "--reuse-port",
     ]
-    environment = {**os.environ, SUPERVISOR_FD_ENV: str(requests)}
-    return subprocess.Popen(command, pass_fds=(requests,), env=environment)
+    inbox, inbox_writer = os.pipe()
+    os.set_blocking(inbox_writer, False)
+    environment = {
+        **os.environ,
+        SUPERVISOR_FD_ENV: str(requests),
+        WORKER_INBOX_FD_ENV: str(inbox),
+    }
+    try:
+        process = subprocess.Popen(command, pass_fds=(requests, inbox), env=environment)
+    except BaseException:
+        os.close(inbox_writer)
+        raise
+    finally:
+        os.close(inbox)
+    return _Worker(process, inbox_writer)
 
 
 def supervise(config: Path, host: str, port: int, workers: int) -> int:
@@ -126,26 +233,28 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
     inbox, requests = os.pipe()
     os.set_blocking(inbox, False)
     os.set_blocking(requests, False)
-    processes = [_spawn(config, host, port, requests) for _ in range(workers)]
+    crew = [_spawn(config, host, port, requests) for _ in range(workers)]
     log.info(
         "workers started",
         count=workers,
         url=f"http://{host}:{port}",
-        pids=[p.pid for p in processes],
+        pids=[w.process.pid for w in crew],
     )
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signum)
+        for worker in crew:
+            if worker.alive:
+                worker.process.send_signal(signum)
 
     def hangup(signum: int, _frame: object) -> None:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signum)
+        # One worker reloads and passes it on with its digest, as if it had been asked itself.
+        for worker in crew:
+            if worker.alive:
+                worker.process.send_signal(signum)
+                return
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -156,22 +265,24 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
         readable, _, _ = select.select([inbox], [], [], _TICK_S)
         if readable:
             pending += _read_available(inbox)
-            for requester in _requesters(pending):
-                _reload_others(processes, requester)
-        for index, process in enumerate(processes):
-            if process.poll() is None or stopping:
+            for request in read_requests(pending):
+                pass_on(crew, request)
+        for index, worker in enumerate(crew):
+            if worker.alive or stopping:
                 continue
-            log.error("worker exited", pid=process.pid, status=process.returncode)
+            log.error("worker exited", pid=worker.process.pid, status=worker.process.returncode)
             if time.monotonic() - last_restart < _RESTART_PAUSE_S:
                 time.sleep(_RESTART_PAUSE_S)
             last_restart = time.monotonic()
-            processes[index] = _spawn(config, host, port, requests)
+            worker.close()
+            crew[index] = _spawn(config, host, port, requests)
     deadline = time.monotonic() + 15
-    for process in processes:
+    for worker in crew:
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            worker.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
+            worker.process.kill()
+        worker.close()
     os.close(inbox)
     os.close(requests)
     return 0
@@ -184,13 +295,26 @@ def _read_available(fd: int) -> bytes:
         return b""
 
 
-def _reload_others(processes: list[subprocess.Popen[bytes]], requester: int) -> None:
-    """SIGHUP to every live worker but ``requester``, which has already reloaded."""
-    others = [p for p in processes if p.pid != requester and p.poll() is None]
-    for process in others:
-        process.send_signal(signal.SIGHUP)
+def pass_on(crew: list[_Worker], request: ReloadRequest) -> None:
+    """Tell every live worker but the one that sent ``request`` of its reload.
+
+    A worker whose inbox cannot take the line (full, or gone) gets SIGHUP instead: it reloads
+    and passes its own digest on, which reaches the same end by one more round.
+    """
+    told, signalled = [], []
+    for worker in crew:
+        if worker.process.pid == request.pid or not worker.alive:
+            continue
+        try:
+            os.write(worker.inbox, request.line())
+            told.append(worker.process.pid)
+        except OSError:
+            worker.process.send_signal(signal.SIGHUP)
+            signalled.append(worker.process.pid)
     log.info(
         "reload passed on to the other workers",
-        requested_by=requester,
-        pids=[p.pid for p in others],
+        requested_by=request.pid,
+        digest=request.digest[:12],
+        pids=told + signalled,
+        **({"by_signal": signalled} if signalled else {}),
     )

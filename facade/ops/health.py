@@ -43,6 +43,7 @@ def readiness_handler(runtime: Runtime, reloader: Reloader | None = None) -> web
             "backends": sorted(runtime.settings.backends),
             "degraded_backends": degraded,
             "generation": runtime.generation.number,
+            "config_digest": runtime.settings.source_digest,
             "restart_required": reloader.restart_required if reloader else [],
             "pid": os.getpid(),
         }

@@ -52,7 +52,12 @@ def load_settings(
     ]
     if issues:
         raise ConfigError(path, sorted(issues, key=lambda i: i.position or (0, 0)))
-    return replace(settings, source=path.resolve(), positions=MappingProxyType(doc.marks))
+    return replace(
+        settings,
+        source=path.resolve(),
+        source_digest=doc.digest,
+        positions=MappingProxyType(doc.marks),
+    )
 
 
 def cross_check(data: Any, kinds: Collection[str]) -> list[ConfigIssue]:

@@ -215,6 +215,8 @@ class Settings:
         default_factory=dict, metadata={"help": 'REST routes, keyed "METHOD /api/v1/path"'}
     )
     source: Path | None = field(default=None, metadata={"internal": True})
+    #: SHA-256 (hex) of the source file's bytes: tells workers whether they read the same version
+    source_digest: str | None = field(default=None, metadata={"internal": True}, compare=False)
     #: line:column of every path in the source file, for errors found after loading.
     positions: Mapping[tuple[str | int, ...], tuple[int, int]] = field(
         default_factory=dict, metadata={"internal": True}, repr=False, compare=False

@@ -12,6 +12,7 @@ Two things PyYAML does not do for us, and a gateway's configuration needs:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -72,6 +73,8 @@ class SourceDocument:
     data: Any
     marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     issues: list[ConfigIssue] = field(default_factory=list)
+    #: SHA-256 (hex) of the file's bytes as read: which version of the file this is
+    digest: str = ""
 
     def position(self, path: Path_) -> tuple[int, int] | None:
         """The position of ``path``, or of its nearest ancestor that has one."""
@@ -93,9 +96,15 @@ def read_source(
     environ = os.environ if environ is None else environ
     doc = SourceDocument(path=path, data=None)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         doc.issues.append(ConfigIssue((), f"cannot read the file: {exc.strerror or exc}"))
+        return doc
+    doc.digest = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        doc.issues.append(ConfigIssue((), f"cannot decode byte {exc.start}", expected="UTF-8 text"))
         return doc
     try:
         node = yaml.compose(text, Loader=_Yaml12Loader)

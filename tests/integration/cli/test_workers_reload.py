@@ -1,15 +1,19 @@
-"""`POST /ops/reload` under `serve --workers 2`, as real processes: one request reloads every worker.
+"""Reloads under `serve --workers 2`, as real processes: one request or signal reloads every worker.
 
-The kernel hands each connection to one worker (SO_REUSEPORT), so the reload request reaches one
-of them; the others must get the new configuration from the supervisor. Workers are told apart
-by the ``pid`` in ``/readyz``, over fresh connections (urllib opens one per request), until each
-has answered; every wait is a bounded poll with short timeouts.
+The kernel hands each connection to one worker (SO_REUSEPORT), so a reload request reaches one
+of them, and SIGHUP may be sent to any process; the others must get the new configuration
+through the supervisor. Workers are told apart by the ``pid`` in ``/readyz``, over fresh
+connections (urllib opens one per request), until each has answered; every wait is a bounded
+poll with short timeouts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import signal
 import textwrap
 import time
 import urllib.request
@@ -158,3 +162,37 @@ def test_one_ops_reload_reaches_every_worker(
     [passed_on] = log_events(supervisor, "reload passed on to the other workers")
     assert passed_on["requested_by"] in workers
     assert passed_on["pids"] == sorted(workers - {passed_on["requested_by"]})
+
+
+@pytest.mark.parametrize("signalled", ["one worker", "the supervisor"])
+def test_sighup_to_any_process_reloads_every_worker_once(
+    gateway: tuple[ManagedProcess, int], config_file: Path, signalled: str
+) -> None:
+    """SIGHUP to one worker, or to the supervisor, leaves both workers at generation 2 on the
+    new file's digest, passed on once (not a reload per signal received)."""
+    supervisor, port = gateway
+    until(lambda: bool(log_events(supervisor, "workers started")), "workers started", supervisor)
+    workers = set(log_events(supervisor, "workers started")[0]["pids"])
+    until_every_worker(port, workers, lambda a: a["backends"] == ["erp"], "both workers serving")
+
+    config_file.write_text(config(items=True))
+    digest = hashlib.sha256(config_file.read_bytes()).hexdigest()
+    os.kill(min(workers) if signalled == "one worker" else supervisor.pid, signal.SIGHUP)
+
+    latest = until_every_worker(
+        port,
+        workers,
+        lambda a: a["config_digest"] == digest and a["backends"] == ["erp", "items"],
+        "the reload on every worker",
+    )
+    assert {pid: a["generation"] for pid, a in latest.items()} == dict.fromkeys(workers, 2)
+    until(
+        lambda: bool(log_events(supervisor, "reload passed on to the other workers")),
+        "the supervisor passing the reload on",
+        supervisor,
+    )
+    time.sleep(0.5)  # room for a second pass-on, which must not come
+    [passed_on] = log_events(supervisor, "reload passed on to the other workers")
+    assert passed_on["digest"] == digest[:12]
+    if signalled == "one worker":
+        assert passed_on["requested_by"] == min(workers)

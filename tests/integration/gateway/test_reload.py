@@ -8,6 +8,7 @@ chaos suite sends a real one to a real process).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import textwrap
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -359,15 +360,20 @@ async def test_reloads_are_counted_audited_and_logged(
     assert sorted(actions) == [("config.reload", "first"), ("config.reload_rejected", "second")]
 
 
+def digest_of(path: Path) -> str:
+    """What a worker tells the others of the file it applied: the SHA-256 of its bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 class StandInSupervisor:
-    """Stands in for the link to a supervisor: counts the requests to reload the other workers."""
+    """Stands in for the link to a supervisor: records the digests it was asked to pass on."""
 
     def __init__(self, reachable: bool = True) -> None:
         self.reachable = reachable
-        self.asked = 0
+        self.digests: list[str] = []
 
-    def __call__(self) -> bool:
-        self.asked += 1
+    def __call__(self, digest: str) -> bool:
+        self.digests.append(digest)
         return self.reachable
 
 
@@ -375,16 +381,17 @@ class StandInSupervisor:
     ("reachable", "answer"), [(True, "asked"), (False, "unreachable"), (None, "none")]
 )
 async def test_an_applied_reload_says_what_it_asked_of_the_other_workers(
-    client: TestClient, reachable: bool | None, answer: str
+    client: TestClient, config_file: Path, reachable: bool | None, answer: str
 ) -> None:
-    """Under a supervisor the answer says the others were asked (or could not be); alone, "none"."""
+    """Under a supervisor the others are asked, with the file's digest (or could not be); alone, "none"."""
     link = None if reachable is None else StandInSupervisor(reachable)
     client.app[RELOADER].ask_other_workers = link
 
     status, outcome = await reload(client)
 
-    assert status == 200 and outcome["other_workers"] == answer
-    assert link is None or link.asked == 1
+    digest = digest_of(config_file)
+    assert status == 200 and outcome["other_workers"] == answer and outcome["digest"] == digest
+    assert link is None or link.digests == [digest]
 
 
 async def test_a_rejected_reload_is_not_passed_on_to_the_other_workers(
@@ -398,18 +405,50 @@ async def test_a_rejected_reload_is_not_passed_on_to_the_other_workers(
     status, problem = await reload(client)
 
     assert status == 422 and "other_workers" not in problem
-    assert others.asked == 0
+    assert others.digests == []
 
 
-async def test_a_reload_by_signal_does_not_ask_the_other_workers(client: TestClient) -> None:
-    """SIGHUP comes from the supervisor, which signalled every worker: asking it again would loop."""
+async def test_a_reload_passed_on_goes_no_further_when_this_worker_read_the_same_file(
+    client: TestClient, config_file: Path
+) -> None:
+    """The digest it was told is the digest it read: every worker is on that file, nobody is asked."""
     others = StandInSupervisor()
     client.app[RELOADER].ask_other_workers = others
+    told = digest_of(config_file)
 
-    outcome = await client.app[RELOADER].reload(actor="signal:SIGHUP")
+    outcome = await client.app[RELOADER].reload(actor="worker:1", propagate=True, passed_on=told)
 
-    assert outcome.applied and "other_workers" not in outcome.as_dict()
-    assert others.asked == 0
+    assert outcome.applied and outcome.digest == told and outcome.other_workers is None
+    assert others.digests == []
+
+
+async def test_a_reload_passed_on_is_passed_on_again_when_the_file_changed_since(
+    client: TestClient, config_file: Path
+) -> None:
+    """The file was edited after the first worker read it: this one read the newer bytes, and
+    asks for them to reach every other worker, the first one included."""
+    others = StandInSupervisor()
+    client.app[RELOADER].ask_other_workers = others
+    told = digest_of(config_file)
+    rewrite(config_file, config(name_field="title", extra_route=EXTRA_ROUTE))
+    newer = digest_of(config_file)
+
+    outcome = await client.app[RELOADER].reload(actor="worker:1", propagate=True, passed_on=told)
+
+    assert outcome.applied and outcome.other_workers == "asked"
+    assert others.digests == [newer] != [told]
+
+
+async def test_readiness_names_the_version_of_the_file_in_service(
+    client: TestClient, config_file: Path
+) -> None:
+    """/readyz gives the digest of the file the generation in service was read from."""
+    rewrite(config_file, config(name_field="title", extra_route=EXTRA_ROUTE))
+    await reload(client)
+
+    ready = await (await client.get("/readyz")).json()
+
+    assert ready["config_digest"] == digest_of(config_file)
 
 
 async def _settle(condition: Callable[[], bool], within_s: float = 2.0) -> None:

@@ -1,73 +1,183 @@
-"""The line from a worker to its supervisor: asking for the other workers to reload, over a pipe."""
+"""The pipes between workers and their supervisor: reloads passed on, with the file's digest."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from facade.workers import SUPERVISOR_FD_ENV, SupervisorLink, _requesters
+from facade.workers import (
+    SUPERVISOR_FD_ENV,
+    WORKER_INBOX_FD_ENV,
+    ReloadRequest,
+    SupervisorLink,
+    WorkerInbox,
+    _Worker,
+    pass_on,
+    read_requests,
+)
+
+DIGEST = "ab" * 32
 
 
 @pytest.fixture
 def pipe() -> Iterator[tuple[int, int]]:
     """A pipe set up as the supervisor sets it up: the write end never blocks."""
-    inbox, requests = os.pipe()
-    os.set_blocking(requests, False)
-    yield inbox, requests
-    for fd in (inbox, requests):
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)
+    yield reader, writer
+    for fd in (reader, writer):
         with contextlib.suppress(OSError):  # a test closed it already
             os.close(fd)
 
 
-def test_a_process_not_started_by_a_supervisor_has_no_link() -> None:
-    """Without the environment variable a gateway is a single process and asks nobody."""
+def fill(fd: int) -> None:
+    """Write to a non-blocking pipe until it takes no more."""
+    while True:
+        try:
+            os.write(fd, b"x" * 4096)
+        except BlockingIOError:
+            return
+
+
+@pytest.fixture
+def sleepers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Three real processes standing in for workers (SIGHUP ends them: the default action)."""
+    started = [
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) for _ in range(3)
+    ]
+    yield started
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+def test_a_process_not_started_by_a_supervisor_has_no_pipes() -> None:
+    """Without the environment variables a gateway is a single process: no link, no inbox."""
     assert SupervisorLink.from_environment({}) is None
+    assert WorkerInbox.from_environment({}) is None
 
 
 def test_a_variable_that_names_no_pipe_is_ignored(tmp_path: Path) -> None:
-    """A stray value (not a number, or a plain file) gives no link rather than writes into it."""
+    """A stray value (not a number, or a plain file) gives no pipe rather than reads or writes it."""
     with (tmp_path / "file").open("w") as plain:
         for value in ("three", str(plain.fileno())):
             assert SupervisorLink.from_environment({SUPERVISOR_FD_ENV: value}) is None
+            assert WorkerInbox.from_environment({WORKER_INBOX_FD_ENV: value}) is None
 
 
-def test_a_reload_request_reaches_the_supervisor_naming_the_worker(pipe: tuple[int, int]) -> None:
-    """What a worker writes, the supervisor reads back as that worker's pid."""
-    inbox, requests = pipe
-    link = SupervisorLink.from_environment({SUPERVISOR_FD_ENV: str(requests)})
+def test_a_reload_request_reaches_the_supervisor_naming_the_worker_and_digest(
+    pipe: tuple[int, int],
+) -> None:
+    """What a worker writes, the supervisor reads back as that worker's pid and the file's digest."""
+    reader, writer = pipe
+    link = SupervisorLink.from_environment({SUPERVISOR_FD_ENV: str(writer)})
     assert link is not None
 
-    assert link.ask_to_reload_others() is True
+    assert link.ask_to_reload_others(DIGEST) is True
 
-    assert _requesters(bytearray(os.read(inbox, 4096))) == [os.getpid()]
+    assert read_requests(bytearray(os.read(reader, 4096))) == [ReloadRequest(os.getpid(), DIGEST)]
 
 
 def test_requests_split_across_reads_are_reassembled() -> None:
-    """A line cut between two reads is kept until its end arrives; unknown lines are dropped."""
-    pending = bytearray(b"reload 12\nhello\nrel")
-    assert _requesters(pending) == [12]
-    pending += b"oad 34\n"
-    assert _requesters(pending) == [34]
+    """A line cut between two reads is kept until its end arrives; malformed lines are dropped."""
+    pending = bytearray(b"reload 12 " + DIGEST.encode() + b"\nhello\nreload 5\nrel")
+    assert read_requests(pending) == [ReloadRequest(12, DIGEST)]
+    pending += b"oad 34 cafe\n"
+    assert read_requests(pending) == [ReloadRequest(34, "cafe")]
     assert pending == b""
 
 
 def test_a_supervisor_that_is_gone_is_reported_not_raised(pipe: tuple[int, int]) -> None:
     """With nobody reading the pipe the request fails, and the worker is told so."""
-    inbox, requests = pipe
-    os.close(inbox)
-    assert SupervisorLink(requests).ask_to_reload_others() is False
+    reader, writer = pipe
+    os.close(reader)
+    assert SupervisorLink(writer).ask_to_reload_others(DIGEST) is False
 
 
 def test_a_full_pipe_does_not_block_the_worker(pipe: tuple[int, int]) -> None:
     """A supervisor that stopped reading cannot stall a worker's event loop: the request fails."""
-    _, requests = pipe
-    while True:
-        try:
-            os.write(requests, b"x" * 4096)
-        except BlockingIOError:
+    _, writer = pipe
+    fill(writer)
+    assert SupervisorLink(writer).ask_to_reload_others(DIGEST) is False
+
+
+async def test_the_inbox_hands_each_request_to_the_worker_on_its_loop(
+    pipe: tuple[int, int],
+) -> None:
+    """Lines the supervisor writes, even cut in two, arrive as requests; an EOF stops the reading."""
+    reader, writer = pipe
+    inbox = WorkerInbox.from_environment({WORKER_INBOX_FD_ENV: str(reader)})
+    assert inbox is not None
+    arrived: asyncio.Queue[ReloadRequest] = asyncio.Queue()
+    inbox.listen(arrived.put_nowait)
+
+    line = ReloadRequest(7, DIGEST).line()
+    os.write(writer, line[:5])
+    await asyncio.sleep(0)  # the loop reads the first half, which is no request yet
+    os.write(writer, line[5:] + ReloadRequest(8, "cafe").line())
+    first = await asyncio.wait_for(arrived.get(), 2)
+    second = await asyncio.wait_for(arrived.get(), 2)
+    os.close(writer)
+    for _ in range(100):  # the loop sees the end of the pipe and stops reading it
+        if not inbox.listening:
             break
-    assert SupervisorLink(requests).ask_to_reload_others() is False
+        await asyncio.sleep(0.001)
+
+    assert (first, second) == (ReloadRequest(7, DIGEST), ReloadRequest(8, "cafe"))
+    assert not inbox.listening and arrived.empty()
+
+
+def test_a_reload_is_passed_to_every_other_live_worker_but_not_back(
+    sleepers: list[subprocess.Popen[bytes]],
+) -> None:
+    """The sender's own inbox and a dead worker's get nothing; every other worker gets the line."""
+    pipes = [os.pipe() for _ in sleepers]
+    crew = [_Worker(process, writer) for process, (_, writer) in zip(sleepers, pipes, strict=True)]
+    for _, writer in pipes:
+        os.set_blocking(writer, False)
+    sleepers[2].kill()
+    sleepers[2].wait()
+    try:
+        pass_on(crew, ReloadRequest(sleepers[0].pid, DIGEST))
+
+        for reader, _ in pipes:
+            os.set_blocking(reader, False)
+        received = [read(reader) for reader, _ in pipes]
+        assert received == [b"", ReloadRequest(sleepers[0].pid, DIGEST).line(), b""]
+    finally:
+        for reader, writer in pipes:
+            os.close(reader)
+            os.close(writer)
+
+
+def test_a_worker_whose_inbox_is_full_is_sent_sighup_instead(
+    sleepers: list[subprocess.Popen[bytes]],
+) -> None:
+    """It cannot be told, so it is signalled: a worker reloads on SIGHUP and passes its own on."""
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)
+    fill(writer)
+    crew = [_Worker(sleepers[0], os.dup(writer)), _Worker(sleepers[1], writer)]
+    try:
+        pass_on(crew, ReloadRequest(sleepers[0].pid, DIGEST))
+
+        assert sleepers[1].wait(timeout=5) == -signal.SIGHUP
+        assert sleepers[0].poll() is None
+    finally:
+        for fd in (reader, writer, crew[0].inbox):
+            os.close(fd)
+
+
+def read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except BlockingIOError:
+        return b""

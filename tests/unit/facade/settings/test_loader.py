@@ -202,6 +202,23 @@ def test_bad_yaml_and_missing_file_are_reported_not_raised_raw(tmp_path: Path) -
         load_settings(tmp_path / "absent.yaml")
 
 
+def test_a_file_that_is_not_utf8_is_reported_not_raised_raw(tmp_path: Path) -> None:
+    """A Latin-1 byte in the file is a ConfigError naming its offset, not a UnicodeDecodeError."""
+    path = tmp_path / "gateway.yaml"
+    path.write_bytes(b"api: {title: caf\xe9}\n")
+    with pytest.raises(ConfigError, match="cannot decode byte 16; expected UTF-8 text"):
+        load_settings(path)
+
+
+def test_settings_carry_the_digest_of_the_bytes_they_were_read_from(tmp_path: Path) -> None:
+    """Equal bytes give equal digests and any edit a new one: how workers tell versions apart."""
+    first = load(tmp_path, MINIMAL).source_digest
+    again = load(tmp_path, MINIMAL).source_digest
+    edited = load(tmp_path, MINIMAL + "# a comment changes nothing but the bytes\n").source_digest
+    assert first is not None and len(first) == 64
+    assert first == again != edited
+
+
 def test_store_url_defaults_to_sqlite_under_data_dir(tmp_path: Path) -> None:
     """Without a store URL the store is a SQLite file in data_dir, relative to the config file."""
     settings = load(tmp_path, MINIMAL + "store:\n  data_dir: state\n")
