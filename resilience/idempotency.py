@@ -26,8 +26,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Connection, Row, and_, delete, or_, select, update
 
 from resilience.clock import Clock
 from resilience.schema import idempotency_records
@@ -116,12 +117,17 @@ class IdempotencyStore:
             .values(**fresh)
             .returning(table.c.key_hash)
         )
-        async with self._store.write() as conn:
-            if (await conn.execute(claim)).first() is not None:
-                return Begun()
-            if (await conn.execute(takeover)).first() is not None:
-                return Begun()
-            row = (await conn.execute(select(table).where(table.c.key_hash == key_hash))).one()
+        current = select(table).where(table.c.key_hash == key_hash)
+
+        def claim_or_read(conn: Connection) -> Row[Any] | None:
+            """None when this request now holds the key; otherwise the record that holds it."""
+            if conn.execute(claim).first() is not None or conn.execute(takeover).first():
+                return None
+            return conn.execute(current).one()
+
+        row = await self._store.transact(claim_or_read)
+        if row is None:
+            return Begun()
         if row.fingerprint != fingerprint:
             return Mismatch()
         if row.state == _IN_PROGRESS:
@@ -143,33 +149,29 @@ class IdempotencyStore:
     ) -> None:
         """Keep the response to replay for the rest of the record's ttl."""
         table = idempotency_records
-        async with self._store.write() as conn:
-            await conn.execute(
-                update(table)
-                .where(table.c.key_hash == _hash(scope, key), table.c.state == _IN_PROGRESS)
-                .values(
-                    state=_COMPLETED,
-                    status=status,
-                    headers=[list(pair) for pair in headers],
-                    body=body,
-                    locked_until=None,
-                )
+        await self._store.write_one(
+            update(table)
+            .where(table.c.key_hash == _hash(scope, key), table.c.state == _IN_PROGRESS)
+            .values(
+                state=_COMPLETED,
+                status=status,
+                headers=[list(pair) for pair in headers],
+                body=body,
+                locked_until=None,
             )
+        )
 
     async def abandon(self, scope: str, key: str) -> None:
         """The request failed before reaching the backend: free the key for another try."""
         table = idempotency_records
-        async with self._store.write() as conn:
-            await conn.execute(
-                delete(table).where(
-                    table.c.key_hash == _hash(scope, key), table.c.state == _IN_PROGRESS
-                )
+        await self._store.write_one(
+            delete(table).where(
+                table.c.key_hash == _hash(scope, key), table.c.state == _IN_PROGRESS
             )
+        )
 
     async def purge_expired(self) -> int:
         table = idempotency_records
-        async with self._store.write() as conn:
-            result = await conn.execute(
-                delete(table).where(table.c.expires_at <= self._clock.now())
-            )
-        return int(result.rowcount)
+        return await self._store.write_one(
+            delete(table).where(table.c.expires_at <= self._clock.now())
+        )

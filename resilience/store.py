@@ -17,7 +17,8 @@ What differs is set up here, once:
   timeout is short (``READ_BUSY_TIMEOUT_S``), so a rare lock can stall the loop that long at
   most; the read then fails like any store error. :meth:`Store.write_one` runs the whole write
   transaction in one hand-off to a single writer thread with a connection of its own (SQLite
-  has one writer at a time anyway). Architecture decision 38.
+  has one writer at a time anyway), and :meth:`Store.transact` a transaction of several
+  statements (the idempotency records'). Architecture decision 38.
 - **PostgreSQL** uses asyncpg, read-committed transactions, ``pool_pre_ping`` (a restarted
   server must not fail the first calls), an optional schema (``schema=``), and an advisory lock
   around ``create_all`` so replicas starting together do not race creating tables.
@@ -26,11 +27,11 @@ What differs is set up here, once:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Engine, Row, create_engine, event, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,6 +46,8 @@ from resilience.clock import Clock
 from resilience.schema import SCHEMA_VERSION, metadata, schema_version
 
 __all__ = ["READ_BUSY_TIMEOUT_S", "Store", "StoreSchemaMismatch", "normalise_url"]
+
+T = TypeVar("T")
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -179,18 +182,28 @@ class Store:
         On SQLite the whole transaction is one hand-off to the writer thread (see the module
         doc); elsewhere it is an ordinary write transaction.
         """
+        return await self.transact(lambda conn: int(conn.execute(statement, params).rowcount))
+
+    async def transact(self, body: Callable[[Connection], T]) -> T:
+        """Run ``body`` in a write transaction (committed if it returns); what it returns.
+
+        ``body`` is plain synchronous code over a :class:`~sqlalchemy.engine.Connection`, so one
+        transaction of several statements reads the same on both stores. On SQLite it runs in
+        one hand-off to the writer thread; elsewhere through ``run_sync`` on an async write
+        transaction. It must not touch the event loop.
+        """
         if self._writes is not None:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._writes, self._write_now, statement, params)
+            return await loop.run_in_executor(self._writes, self._transact_now, body)
         async with self.write() as conn:
-            return int((await conn.execute(statement, params)).rowcount)
+            return await conn.run_sync(body)
 
-    def _write_now(self, statement: Executable, params: Mapping[str, Any] | None) -> int:
+    def _transact_now(self, body: Callable[[Connection], T]) -> T:
         assert self._writer is not None
         with self._writer.connect() as conn:
             conn.execution_options(**{_WRITE: True})  # in place: BEGIN IMMEDIATE
             with conn.begin():
-                return int(conn.execute(statement, params).rowcount)
+                return body(conn)
 
     def insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         """The dialect's INSERT, which both spell ``on_conflict_do_nothing/do_update``."""

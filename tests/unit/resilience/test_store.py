@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.exc import OperationalError, StatementError
 
 from resilience.clock import FakeClock
@@ -177,6 +177,44 @@ async def test_short_reads_and_writes_round_trip(store: Store) -> None:
     assert found.expires_at == row["expires_at"]
     missing = select(cache_entries).where(cache_entries.c.key_hash == "b" * 64)
     assert await store.read_one(missing) is None
+
+
+class Refused(Exception):
+    """Raised by a transaction body after its first statement, to see that nothing is kept."""
+
+
+async def test_a_transaction_keeps_all_its_statements_or_none(store: Store) -> None:
+    """transact commits what its body did when the body returns, and nothing when it raises."""
+    now = datetime.now(UTC)
+
+    def entry(key_hash: str) -> dict[str, object]:
+        return {
+            "key_hash": key_hash,
+            "key": "k",
+            "status": 200,
+            "headers": [],
+            "body": b"{}",
+            "stored_at": now,
+            "expires_at": now + timedelta(hours=1),
+        }
+
+    def two_rows(conn: Connection) -> int:
+        conn.execute(insert(cache_entries).values(**entry("a" * 64)))
+        conn.execute(insert(cache_entries).values(**entry("b" * 64)))
+        return 2
+
+    def one_row_then_refuse(conn: Connection) -> None:
+        conn.execute(insert(cache_entries).values(**entry("c" * 64)))
+        raise Refused
+
+    assert await store.transact(two_rows) == 2
+    with pytest.raises(Refused):
+        await store.transact(one_row_then_refuse)
+
+    keys = select(cache_entries.c.key_hash).order_by(cache_entries.c.key_hash)
+    async with store.read() as conn:
+        kept = (await conn.execute(keys)).scalars().all()
+    assert kept == ["a" * 64, "b" * 64]
 
 
 async def test_a_short_read_of_a_locked_sqlite_file_fails_fast(tmp_path: Path) -> None:
