@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,16 +46,31 @@ def fill(fd: int) -> None:
             return
 
 
+#: A stand-in worker: exits with HUP_STATUS on SIGHUP, whatever disposition it inherited (under
+#: nohup, SIGHUP arrives ignored), as a worker's own handler would take it.
+SLEEPER = (
+    "import os, signal, time\n"
+    "signal.signal(signal.SIGHUP, lambda *_: os._exit(42))\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(30)\n"
+)
+HUP_STATUS = 42
+
+
 @pytest.fixture
 def sleepers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Three real processes standing in for workers (SIGHUP ends them: the default action)."""
+    """Three real processes standing in for workers, each ready for SIGHUP once started."""
     started = [
-        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) for _ in range(3)
+        subprocess.Popen([sys.executable, "-c", SLEEPER], stdout=subprocess.PIPE) for _ in range(3)
     ]
+    for process in started:
+        assert process.stdout is not None and process.stdout.readline() == b"ready\n"
     yield started
     for process in started:
         process.kill()
         process.wait()
+        assert process.stdout is not None
+        process.stdout.close()
 
 
 def test_a_process_not_started_by_a_supervisor_has_no_pipes() -> None:
@@ -169,7 +183,7 @@ def test_a_worker_whose_inbox_is_full_is_sent_sighup_instead(
     try:
         pass_on(crew, ReloadRequest(sleepers[0].pid, DIGEST))
 
-        assert sleepers[1].wait(timeout=5) == -signal.SIGHUP
+        assert sleepers[1].wait(timeout=5) == HUP_STATUS
         assert sleepers[0].poll() is None
     finally:
         for fd in (reader, writer, crew[0].inbox):
