@@ -28,7 +28,7 @@ import binascii
 import datetime
 import re
 import xmlrpc.client
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +42,7 @@ __all__ = [
     "MalformedReply",
     "decode_reply",
     "encode_call",
+    "encode_call_reference",
 ]
 
 DEFAULT_MAX_DEPTH = 64
@@ -63,10 +64,33 @@ def encode_call(
 ) -> bytes:
     """The methodCall document for ``method(*params)``, UTF-8 encoded.
 
-    Params are made plain first: any mapping becomes a struct (the standard marshaller would
-    send a non-dict mapping's attributes), any sequence but str/bytes an array, a Decimal a
-    double. ``none_as_false`` sends None as ``False``, which is how Odoo spells "empty".
+    Params are made plain on the way: any mapping becomes a struct (the standard marshaller
+    would send a non-dict mapping's attributes), a list or tuple an array, a Decimal a double.
+    ``none_as_false`` sends None as ``False``, which is how Odoo spells "empty".
+
+    The common types are written here in one walk, the same bytes the standard library's
+    marshaller writes (:func:`encode_call_reference`, held to it by the differential tests in
+    ``tests/unit/adapters/crm/test_fast_encode.py``); any other value is left to that
+    marshaller, which writes it or refuses it.
     """
+    out = ["<?xml version='1.0'?>\n<methodCall>\n<methodName>", method, "</methodName>\n"]
+    write = out.append
+    write("<params>\n")
+    try:
+        for value in params:
+            write("<param>\n")
+            _write_value(value, write, allow_none, none_as_false, 0)
+            write("</param>\n")
+    except (TypeError, OverflowError, ValueError) as exc:
+        raise CannotMarshal(str(exc)) from exc
+    write("</params>\n</methodCall>\n")
+    return "".join(out).encode("utf-8")
+
+
+def encode_call_reference(
+    method: str, params: Sequence[Any], *, allow_none: bool, none_as_false: bool = False
+) -> bytes:
+    """:func:`encode_call` by the standard library's marshaller, after making the params plain."""
     try:
         plain = [_plain(value, none_as_false, 0) for value in params]
         text = xmlrpc.client.dumps(tuple(plain), methodname=method, allow_none=allow_none)
@@ -89,6 +113,53 @@ def _plain(value: Any, none_as_false: bool, depth: int) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(item, none_as_false, depth + 1) for item in value]
     return value  # the marshaller decides (Binary, DateTime) or refuses with a TypeError
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _write_value(
+    value: Any, write: Callable[[str], object], allow_none: bool, none_as_false: bool, depth: int
+) -> None:
+    """Write ``value`` as the standard marshaller would write ``_plain(value)``."""
+    if depth > _MAX_PARAM_DEPTH:
+        raise CannotMarshal(f"params nest deeper than {_MAX_PARAM_DEPTH} levels")
+    kind = type(value)
+    if kind is str:
+        write(f"<value><string>{_escape(value)}</string></value>\n")
+    elif kind is int:
+        if value > xmlrpc.client.MAXINT or value < xmlrpc.client.MININT:
+            raise OverflowError("int exceeds XML-RPC limits")
+        write(f"<value><int>{value}</int></value>\n")
+    elif kind is bool or (value is None and none_as_false):
+        write("<value><boolean>1</boolean></value>\n" if value else _FALSE)
+    elif kind is float or kind is Decimal:
+        write(f"<value><double>{float(value)!r}</double></value>\n")
+    elif kind is list or kind is tuple:
+        write("<value><array><data>\n")
+        for item in value:
+            _write_value(item, write, allow_none, none_as_false, depth + 1)
+        write("</data></array></value>\n")
+    elif kind is dict or isinstance(value, Mapping):
+        write("<value><struct>\n")
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError("dictionary key must be string")
+            write(f"<member>\n<name>{_escape(key)}</name>\n")
+            _write_value(item, write, allow_none, none_as_false, depth + 1)
+            write("</member>\n")
+        write("</struct></value>\n")
+    else:  # None without none_as_false, bytes, datetime, Binary ...: the marshaller's call
+        marshalled = xmlrpc.client.Marshaller("utf-8", allow_none).dumps(
+            (_plain(value, none_as_false, depth),)
+        )
+        write(marshalled[len(_PARAM_OPEN) : -len(_PARAM_CLOSE)])
+
+
+_FALSE = "<value><boolean>0</boolean></value>\n"
+_PARAM_OPEN = "<params>\n<param>\n"
+_PARAM_CLOSE = "</param>\n</params>\n"
 
 
 def decode_reply(
