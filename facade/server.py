@@ -12,7 +12,7 @@ from typing import cast
 import structlog
 from aiohttp import web
 
-from facade.app import RELOADER, create_app
+from facade.app import RELOADER, RUNTIME, create_app
 from facade.logs import configure_logging
 from facade.runtime import Runtime
 from facade.settings import Settings
@@ -98,6 +98,7 @@ def listen_for_reloads(runner: web.AppRunner) -> None:
     supervisor = SupervisorLink.from_environment()
     if supervisor is not None:
         reloader.ask_other_workers = supervisor.ask_to_reload_others
+        supervisor.announce(runner.app[RUNTIME].settings.source_digest or "")
     inbox = WorkerInbox.from_environment()
     if inbox is not None:
         inbox.listen(

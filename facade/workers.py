@@ -18,6 +18,9 @@ was asked and whenever the file changes (architecture decision 39):
 - A worker told of a reload reloads too. If the file it reads has another digest, the file
   changed after the first worker read it, and it passes its own reload on in turn, so every
   worker ends on the newest version, the first one included.
+- A worker announces ``started <pid> <digest>`` once it serves. One restarted after the file
+  was edited without a reload serves other bytes than the rest: the supervisor then has the
+  others reload, so they do not stay split between two versions (:class:`Relay`).
 
 Pipes rather than signals: a signal says neither who sent it nor which version it means.
 """
@@ -36,17 +39,19 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, cast
 
 import structlog
 
 __all__ = [
     "SUPERVISOR_FD_ENV",
     "WORKER_INBOX_FD_ENV",
-    "ReloadRequest",
+    "Notice",
+    "Relay",
     "SupervisorLink",
     "WorkerInbox",
     "free_port",
-    "read_requests",
+    "read_notices",
     "supervise",
 ]
 
@@ -57,35 +62,42 @@ _TICK_S = 0.2
 SUPERVISOR_FD_ENV = "VENEER_SUPERVISOR_FD"
 #: set by the supervisor in each worker's environment: the read end of that worker's inbox
 WORKER_INBOX_FD_ENV = "VENEER_WORKER_INBOX_FD"
-_RELOAD = b"reload"
+NoticeKind = Literal["reload", "started"]
+_KINDS: frozenset[bytes] = frozenset({b"reload", b"started"})
 
 
 @dataclass(frozen=True)
-class ReloadRequest:
-    """A reload applied by worker ``pid`` from the file whose bytes hash to ``digest``."""
+class Notice:
+    """What one process tells another about worker ``pid`` and the file it serves.
 
+    ``reload``: the worker applied a reload from the file whose bytes hash to ``digest``.
+    ``started``: the worker started serving that file.
+    """
+
+    kind: NoticeKind
     pid: int
     digest: str
 
     def line(self) -> bytes:
-        return b"%s %d %s\n" % (_RELOAD, self.pid, self.digest.encode("ascii"))
+        return f"{self.kind} {self.pid} {self.digest}\n".encode("ascii")
 
 
-def read_requests(buffer: bytearray) -> list[ReloadRequest]:
-    """The complete ``reload <pid> <digest>`` lines in ``buffer``, which keeps the rest."""
+def read_notices(buffer: bytearray) -> list[Notice]:
+    """The complete ``<kind> <pid> <digest>`` lines in ``buffer``, which keeps the rest."""
     *lines, rest = bytes(buffer).split(b"\n")
     buffer[:] = rest
-    requests = []
+    notices = []
     for line in lines:
         parts = line.split(b" ")
-        if len(parts) == 3 and parts[0] == _RELOAD and parts[1].isdigit() and parts[2].isalnum():
-            requests.append(ReloadRequest(int(parts[1]), parts[2].decode("ascii")))
+        if len(parts) == 3 and parts[0] in _KINDS and parts[1].isdigit() and parts[2].isalnum():
+            kind = cast(NoticeKind, parts[0].decode("ascii"))
+            notices.append(Notice(kind, int(parts[1]), parts[2].decode("ascii")))
         else:
             log.warning(
                 "unknown message on a worker pipe, ignored",
                 line=line[:80].decode("ascii", "replace"),
             )
-    return requests
+    return notices
 
 
 def _pipe_from(environ: Mapping[str, str] | None, name: str) -> int | None:
@@ -121,8 +133,15 @@ class SupervisorLink:
         False when the request could not be written (the supervisor is gone, or so far behind
         that its pipe is full).
         """
+        return self._tell(Notice("reload", os.getpid(), digest))
+
+    def announce(self, digest: str) -> bool:
+        """Tell the supervisor this worker now serves the file whose bytes hash to ``digest``."""
+        return self._tell(Notice("started", os.getpid(), digest))
+
+    def _tell(self, notice: Notice) -> bool:
         try:
-            os.write(self.fd, ReloadRequest(os.getpid(), digest).line())
+            os.write(self.fd, notice.line())
         except OSError as exc:
             log.error("cannot reach the supervisor", error=f"{type(exc).__name__}: {exc}")
             return False
@@ -143,8 +162,8 @@ class WorkerInbox:
         fd = _pipe_from(environ, WORKER_INBOX_FD_ENV)
         return None if fd is None else cls(fd)
 
-    def listen(self, on_reload: Callable[[ReloadRequest], None]) -> None:
-        """Call ``on_reload`` on the running loop for every request that arrives."""
+    def listen(self, on_reload: Callable[[Notice], None]) -> None:
+        """Call ``on_reload`` on the running loop for every reload notice that arrives."""
         os.set_blocking(self.fd, False)
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.fd, self._readable, on_reload)
@@ -158,7 +177,7 @@ class WorkerInbox:
             self._loop.remove_reader(self.fd)
             self._loop = None
 
-    def _readable(self, on_reload: Callable[[ReloadRequest], None]) -> None:
+    def _readable(self, on_reload: Callable[[Notice], None]) -> None:
         try:
             data = os.read(self.fd, 4096)
         except BlockingIOError:
@@ -168,8 +187,9 @@ class WorkerInbox:
             self.close()
             return
         self._pending += data
-        for request in read_requests(self._pending):
-            on_reload(request)
+        for notice in read_notices(self._pending):
+            if notice.kind == "reload":
+                on_reload(notice)
 
 
 def free_port(host: str) -> int:
@@ -234,6 +254,7 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
     os.set_blocking(inbox, False)
     os.set_blocking(requests, False)
     crew = [_spawn(config, host, port, requests) for _ in range(workers)]
+    relay = Relay(crew)
     log.info(
         "workers started",
         count=workers,
@@ -265,8 +286,8 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
         readable, _, _ = select.select([inbox], [], [], _TICK_S)
         if readable:
             pending += _read_available(inbox)
-            for request in read_requests(pending):
-                pass_on(crew, request)
+            for notice in read_notices(pending):
+                relay.handle(notice)
         for index, worker in enumerate(crew):
             if worker.alive or stopping:
                 continue
@@ -276,6 +297,7 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
             last_restart = time.monotonic()
             worker.close()
             crew[index] = _spawn(config, host, port, requests)
+            log.info("worker restarted", pid=crew[index].process.pid, replaces=worker.process.pid)
     deadline = time.monotonic() + 15
     for worker in crew:
         try:
@@ -295,26 +317,55 @@ def _read_available(fd: int) -> bytes:
         return b""
 
 
-def pass_on(crew: list[_Worker], request: ReloadRequest) -> None:
-    """Tell every live worker but the one that sent ``request`` of its reload.
+class Relay:
+    """The supervisor's side of the notices: which file the workers serve, and who must reload.
+
+    ``serving`` is the digest of the file the workers were last known to serve: the first
+    worker's at startup, then every reload's. A reload is passed on to the other workers. A
+    worker that starts on another file (restarted after the file was edited, but not reloaded)
+    would leave the workers split between two versions, so the others are told to reload as
+    if it had reloaded: all of them then serve the file as it is on disk.
+    """
+
+    def __init__(self, crew: list[_Worker]) -> None:
+        self.crew = crew  # the supervisor's list: restarts replace entries in place
+        self.serving: str | None = None
+
+    def handle(self, notice: Notice) -> None:
+        if notice.kind == "started":
+            known, self.serving = self.serving, notice.digest
+            if known is None or known == notice.digest:
+                return
+            log.warning(
+                "a worker started on a file the others do not serve: they reload to match",
+                pid=notice.pid,
+                digest=notice.digest[:12],
+                others_serve=known[:12],
+            )
+        self.serving = notice.digest
+        pass_on(self.crew, Notice("reload", notice.pid, notice.digest))
+
+
+def pass_on(crew: list[_Worker], notice: Notice) -> None:
+    """Tell every live worker but the one that sent ``notice`` of its reload.
 
     A worker whose inbox cannot take the line (full, or gone) gets SIGHUP instead: it reloads
     and passes its own digest on, which reaches the same end by one more round.
     """
     told, signalled = [], []
     for worker in crew:
-        if worker.process.pid == request.pid or not worker.alive:
+        if worker.process.pid == notice.pid or not worker.alive:
             continue
         try:
-            os.write(worker.inbox, request.line())
+            os.write(worker.inbox, notice.line())
             told.append(worker.process.pid)
         except OSError:
             worker.process.send_signal(signal.SIGHUP)
             signalled.append(worker.process.pid)
     log.info(
         "reload passed on to the other workers",
-        requested_by=request.pid,
-        digest=request.digest[:12],
+        requested_by=notice.pid,
+        digest=notice.digest[:12],
         pids=told + signalled,
         **({"by_signal": signalled} if signalled else {}),
     )

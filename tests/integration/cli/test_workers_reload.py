@@ -196,3 +196,33 @@ def test_sighup_to_any_process_reloads_every_worker_once(
     assert passed_on["digest"] == digest[:12]
     if signalled == "one worker":
         assert passed_on["requested_by"] == min(workers)
+
+
+def test_a_worker_restarted_on_an_edited_file_brings_the_others_along(
+    gateway: tuple[ManagedProcess, int], config_file: Path
+) -> None:
+    """The file is edited but not reloaded, then a worker dies: its replacement serves the new
+    file, and the surviving worker reloads to match instead of staying on the old one."""
+    supervisor, port = gateway
+    until(lambda: bool(log_events(supervisor, "workers started")), "workers started", supervisor)
+    workers = set(log_events(supervisor, "workers started")[0]["pids"])
+    until_every_worker(port, workers, lambda a: a["backends"] == ["erp"], "both workers serving")
+
+    config_file.write_text(config(items=True))
+    digest = hashlib.sha256(config_file.read_bytes()).hexdigest()
+    victim = min(workers)
+    os.kill(victim, signal.SIGKILL)
+    until(lambda: bool(log_events(supervisor, "worker restarted")), "the restart", supervisor)
+    [restarted] = log_events(supervisor, "worker restarted")
+    assert restarted["replaces"] == victim
+    now = (workers - {victim}) | {restarted["pid"]}
+
+    latest = until_every_worker(
+        port,
+        now,
+        lambda a: a["config_digest"] == digest and a["backends"] == ["erp", "items"],
+        "both workers on the edited file",
+    )
+    survivor = next(iter(workers - {victim}))
+    assert latest[survivor]["generation"] == 2  # it reloaded; the new worker started on it
+    assert latest[restarted["pid"]]["generation"] == 1

@@ -15,12 +15,13 @@ import pytest
 from facade.workers import (
     SUPERVISOR_FD_ENV,
     WORKER_INBOX_FD_ENV,
-    ReloadRequest,
+    Notice,
+    Relay,
     SupervisorLink,
     WorkerInbox,
     _Worker,
     pass_on,
-    read_requests,
+    read_notices,
 )
 
 DIGEST = "ab" * 32
@@ -97,15 +98,15 @@ def test_a_reload_request_reaches_the_supervisor_naming_the_worker_and_digest(
 
     assert link.ask_to_reload_others(DIGEST) is True
 
-    assert read_requests(bytearray(os.read(reader, 4096))) == [ReloadRequest(os.getpid(), DIGEST)]
+    assert read_notices(bytearray(os.read(reader, 4096))) == [Notice("reload", os.getpid(), DIGEST)]
 
 
 def test_requests_split_across_reads_are_reassembled() -> None:
     """A line cut between two reads is kept until its end arrives; malformed lines are dropped."""
     pending = bytearray(b"reload 12 " + DIGEST.encode() + b"\nhello\nreload 5\nrel")
-    assert read_requests(pending) == [ReloadRequest(12, DIGEST)]
-    pending += b"oad 34 cafe\n"
-    assert read_requests(pending) == [ReloadRequest(34, "cafe")]
+    assert read_notices(pending) == [Notice("reload", 12, DIGEST)]
+    pending += b"oad 34 cafe\nstarted 35 beef\n"
+    assert read_notices(pending) == [Notice("reload", 34, "cafe"), Notice("started", 35, "beef")]
     assert pending == b""
 
 
@@ -126,17 +127,20 @@ def test_a_full_pipe_does_not_block_the_worker(pipe: tuple[int, int]) -> None:
 async def test_the_inbox_hands_each_request_to_the_worker_on_its_loop(
     pipe: tuple[int, int],
 ) -> None:
-    """Lines the supervisor writes, even cut in two, arrive as requests; an EOF stops the reading."""
+    """Reload lines, even cut in two, arrive as notices, other kinds do not; an EOF stops the
+    reading."""
     reader, writer = pipe
     inbox = WorkerInbox.from_environment({WORKER_INBOX_FD_ENV: str(reader)})
     assert inbox is not None
-    arrived: asyncio.Queue[ReloadRequest] = asyncio.Queue()
+    arrived: asyncio.Queue[Notice] = asyncio.Queue()
     inbox.listen(arrived.put_nowait)
 
-    line = ReloadRequest(7, DIGEST).line()
+    line = Notice("reload", 7, DIGEST).line()
     os.write(writer, line[:5])
     await asyncio.sleep(0)  # the loop reads the first half, which is no request yet
-    os.write(writer, line[5:] + ReloadRequest(8, "cafe").line())
+    os.write(
+        writer, line[5:] + Notice("started", 9, "beef").line() + Notice("reload", 8, "cafe").line()
+    )
     first = await asyncio.wait_for(arrived.get(), 2)
     second = await asyncio.wait_for(arrived.get(), 2)
     os.close(writer)
@@ -145,7 +149,7 @@ async def test_the_inbox_hands_each_request_to_the_worker_on_its_loop(
             break
         await asyncio.sleep(0.001)
 
-    assert (first, second) == (ReloadRequest(7, DIGEST), ReloadRequest(8, "cafe"))
+    assert (first, second) == (Notice("reload", 7, DIGEST), Notice("reload", 8, "cafe"))
     assert not inbox.listening and arrived.empty()
 
 
@@ -160,12 +164,12 @@ def test_a_reload_is_passed_to_every_other_live_worker_but_not_back(
     sleepers[2].kill()
     sleepers[2].wait()
     try:
-        pass_on(crew, ReloadRequest(sleepers[0].pid, DIGEST))
+        pass_on(crew, Notice("reload", sleepers[0].pid, DIGEST))
 
         for reader, _ in pipes:
             os.set_blocking(reader, False)
         received = [read(reader) for reader, _ in pipes]
-        assert received == [b"", ReloadRequest(sleepers[0].pid, DIGEST).line(), b""]
+        assert received == [b"", Notice("reload", sleepers[0].pid, DIGEST).line(), b""]
     finally:
         for reader, writer in pipes:
             os.close(reader)
@@ -181,7 +185,7 @@ def test_a_worker_whose_inbox_is_full_is_sent_sighup_instead(
     fill(writer)
     crew = [_Worker(sleepers[0], os.dup(writer)), _Worker(sleepers[1], writer)]
     try:
-        pass_on(crew, ReloadRequest(sleepers[0].pid, DIGEST))
+        pass_on(crew, Notice("reload", sleepers[0].pid, DIGEST))
 
         assert sleepers[1].wait(timeout=5) == HUP_STATUS
         assert sleepers[0].poll() is None
@@ -195,3 +199,56 @@ def read(fd: int) -> bytes:
         return os.read(fd, 4096)
     except BlockingIOError:
         return b""
+
+
+def test_a_worker_restarted_on_an_edited_file_makes_the_others_reload(
+    sleepers: list[subprocess.Popen[bytes]],
+) -> None:
+    """Workers that start on the file in service change nothing; one that starts on other
+    bytes (the file was edited, not reloaded) has every other worker told to reload."""
+    pipes = [os.pipe() for _ in sleepers[:2]]
+    crew = [_Worker(p, w) for p, (_, w) in zip(sleepers[:2], pipes, strict=True)]
+    for reader, writer in pipes:
+        os.set_blocking(reader, False)
+        os.set_blocking(writer, False)
+    relay = Relay(crew)
+    try:
+        relay.handle(Notice("started", sleepers[0].pid, DIGEST))
+        relay.handle(Notice("started", sleepers[1].pid, DIGEST))
+        assert [read(reader) for reader, _ in pipes] == [b"", b""]
+
+        relay.handle(Notice("started", sleepers[1].pid, "cafe"))
+
+        told = Notice("reload", sleepers[1].pid, "cafe").line()
+        assert [read(reader) for reader, _ in pipes] == [told, b""]
+        assert relay.serving == "cafe"
+    finally:
+        for reader, writer in pipes:
+            os.close(reader)
+            os.close(writer)
+
+
+def test_a_reload_notice_is_passed_on_and_becomes_the_file_in_service(
+    sleepers: list[subprocess.Popen[bytes]],
+) -> None:
+    """The relay passes a reload on and remembers its digest: a worker starting on it is in step."""
+    pipes = [os.pipe() for _ in sleepers[:2]]
+    crew = [_Worker(p, w) for p, (_, w) in zip(sleepers[:2], pipes, strict=True)]
+    for reader, writer in pipes:
+        os.set_blocking(reader, False)
+        os.set_blocking(writer, False)
+    relay = Relay(crew)
+    try:
+        relay.handle(Notice("started", sleepers[0].pid, DIGEST))
+        relay.handle(Notice("reload", sleepers[0].pid, "cafe"))
+        relay.handle(Notice("started", sleepers[1].pid, "cafe"))
+
+        assert [read(reader) for reader, _ in pipes] == [
+            b"",
+            Notice("reload", sleepers[0].pid, "cafe").line(),
+        ]
+        assert relay.serving == "cafe"
+    finally:
+        for reader, writer in pipes:
+            os.close(reader)
+            os.close(writer)
