@@ -133,15 +133,30 @@ def post_reload(port: int) -> tuple[int, dict[str, Any]]:
         return reply.status, json.loads(reply.read())
 
 
+def serving_workers(supervisor: ManagedProcess, port: int) -> set[int]:
+    """The pids of the two workers, once both serve the first configuration."""
+    until(lambda: bool(log_events(supervisor, "workers started")), "workers started", supervisor)
+    workers = set(log_events(supervisor, "workers started")[0]["pids"])
+    assert len(workers) == 2
+    until_every_worker(port, workers, lambda a: a["backends"] == ["erp"], "both workers serving")
+    return workers
+
+
+def the_pass_on(supervisor: ManagedProcess) -> dict[str, Any]:
+    """The supervisor's one "reload passed on" line, once a second one has had time to come."""
+    event = "reload passed on to the other workers"
+    until(lambda: bool(log_events(supervisor, event)), "the supervisor passing it on", supervisor)
+    time.sleep(0.5)  # room for a second pass-on, which must not come
+    [passed_on] = log_events(supervisor, event)
+    return passed_on
+
+
 def test_one_ops_reload_reaches_every_worker(
     gateway: tuple[ManagedProcess, int], config_file: Path
 ) -> None:
     """After one POST /ops/reload, each of the two workers serves the new backend at generation 2."""
     supervisor, port = gateway
-    until(lambda: bool(log_events(supervisor, "workers started")), "workers started", supervisor)
-    workers = set(log_events(supervisor, "workers started")[0]["pids"])
-    assert len(workers) == 2
-    until_every_worker(port, workers, lambda a: a["backends"] == ["erp"], "both workers serving")
+    workers = serving_workers(supervisor, port)
 
     config_file.write_text(config(items=True))
     status, outcome = post_reload(port)
@@ -154,12 +169,7 @@ def test_one_ops_reload_reaches_every_worker(
         port, workers, lambda a: a["backends"] == ["erp", "items"], "the reload on every worker"
     )
     assert {pid: a["generation"] for pid, a in latest.items()} == dict.fromkeys(workers, 2)
-    until(
-        lambda: bool(log_events(supervisor, "reload passed on to the other workers")),
-        "the supervisor passing the reload on",
-        supervisor,
-    )
-    [passed_on] = log_events(supervisor, "reload passed on to the other workers")
+    passed_on = the_pass_on(supervisor)
     assert passed_on["requested_by"] in workers
     assert passed_on["pids"] == sorted(workers - {passed_on["requested_by"]})
 
@@ -171,9 +181,7 @@ def test_sighup_to_any_process_reloads_every_worker_once(
     """SIGHUP to one worker, or to the supervisor, leaves both workers at generation 2 on the
     new file's digest, passed on once (not a reload per signal received)."""
     supervisor, port = gateway
-    until(lambda: bool(log_events(supervisor, "workers started")), "workers started", supervisor)
-    workers = set(log_events(supervisor, "workers started")[0]["pids"])
-    until_every_worker(port, workers, lambda a: a["backends"] == ["erp"], "both workers serving")
+    workers = serving_workers(supervisor, port)
 
     config_file.write_text(config(items=True))
     digest = hashlib.sha256(config_file.read_bytes()).hexdigest()
@@ -186,13 +194,7 @@ def test_sighup_to_any_process_reloads_every_worker_once(
         "the reload on every worker",
     )
     assert {pid: a["generation"] for pid, a in latest.items()} == dict.fromkeys(workers, 2)
-    until(
-        lambda: bool(log_events(supervisor, "reload passed on to the other workers")),
-        "the supervisor passing the reload on",
-        supervisor,
-    )
-    time.sleep(0.5)  # room for a second pass-on, which must not come
-    [passed_on] = log_events(supervisor, "reload passed on to the other workers")
+    passed_on = the_pass_on(supervisor)
     assert passed_on["digest"] == digest[:12]
     if signalled == "one worker":
         assert passed_on["requested_by"] == min(workers)
@@ -204,9 +206,7 @@ def test_a_worker_restarted_on_an_edited_file_brings_the_others_along(
     """The file is edited but not reloaded, then a worker dies: its replacement serves the new
     file, and the surviving worker reloads to match instead of staying on the old one."""
     supervisor, port = gateway
-    until(lambda: bool(log_events(supervisor, "workers started")), "workers started", supervisor)
-    workers = set(log_events(supervisor, "workers started")[0]["pids"])
-    until_every_worker(port, workers, lambda a: a["backends"] == ["erp"], "both workers serving")
+    workers = serving_workers(supervisor, port)
 
     config_file.write_text(config(items=True))
     digest = hashlib.sha256(config_file.read_bytes()).hexdigest()

@@ -153,27 +153,42 @@ async def test_the_inbox_hands_each_request_to_the_worker_on_its_loop(
     assert not inbox.listening and arrived.empty()
 
 
-def test_a_reload_is_passed_to_every_other_live_worker_but_not_back(
-    sleepers: list[subprocess.Popen[bytes]],
-) -> None:
-    """The sender's own inbox and a dead worker's get nothing; every other worker gets the line."""
-    pipes = [os.pipe() for _ in sleepers]
-    crew = [_Worker(process, writer) for process, (_, writer) in zip(sleepers, pipes, strict=True)]
-    for _, writer in pipes:
-        os.set_blocking(writer, False)
-    sleepers[2].kill()
-    sleepers[2].wait()
-    try:
-        pass_on(crew, Notice("reload", sleepers[0].pid, DIGEST))
+class Crew:
+    """The stand-in workers, each with an inbox pipe, as the supervisor keeps them."""
 
-        for reader, _ in pipes:
-            os.set_blocking(reader, False)
-        received = [read(reader) for reader, _ in pipes]
-        assert received == [b"", Notice("reload", sleepers[0].pid, DIGEST).line(), b""]
-    finally:
-        for reader, writer in pipes:
-            os.close(reader)
-            os.close(writer)
+    def __init__(self, processes: list[subprocess.Popen[bytes]]) -> None:
+        self.pipes = [os.pipe() for _ in processes]
+        for fds in self.pipes:
+            for fd in fds:
+                os.set_blocking(fd, False)
+        self.workers = [_Worker(p, w) for p, (_, w) in zip(processes, self.pipes, strict=True)]
+
+    def received(self) -> list[bytes]:
+        """What each worker's inbox holds now (read off)."""
+        return [read(reader) for reader, _ in self.pipes]
+
+    def close(self) -> None:
+        for fds in self.pipes:
+            for fd in fds:
+                os.close(fd)
+
+
+@pytest.fixture
+def crew(sleepers: list[subprocess.Popen[bytes]]) -> Iterator[Crew]:
+    built = Crew(sleepers)
+    yield built
+    built.close()
+
+
+def test_a_reload_is_passed_to_every_other_live_worker_but_not_back(crew: Crew) -> None:
+    """The sender's own inbox and a dead worker's get nothing; every other worker gets the line."""
+    sender, _, dead = (worker.process for worker in crew.workers)
+    dead.kill()
+    dead.wait()
+
+    pass_on(crew.workers, Notice("reload", sender.pid, DIGEST))
+
+    assert crew.received() == [b"", Notice("reload", sender.pid, DIGEST).line(), b""]
 
 
 def test_a_worker_whose_inbox_is_full_is_sent_sighup_instead(
@@ -201,54 +216,30 @@ def read(fd: int) -> bytes:
         return b""
 
 
-def test_a_worker_restarted_on_an_edited_file_makes_the_others_reload(
-    sleepers: list[subprocess.Popen[bytes]],
-) -> None:
+def test_a_worker_restarted_on_an_edited_file_makes_the_others_reload(crew: Crew) -> None:
     """Workers that start on the file in service change nothing; one that starts on other
     bytes (the file was edited, not reloaded) has every other worker told to reload."""
-    pipes = [os.pipe() for _ in sleepers[:2]]
-    crew = [_Worker(p, w) for p, (_, w) in zip(sleepers[:2], pipes, strict=True)]
-    for reader, writer in pipes:
-        os.set_blocking(reader, False)
-        os.set_blocking(writer, False)
-    relay = Relay(crew)
-    try:
-        relay.handle(Notice("started", sleepers[0].pid, DIGEST))
-        relay.handle(Notice("started", sleepers[1].pid, DIGEST))
-        assert [read(reader) for reader, _ in pipes] == [b"", b""]
+    pids = [worker.process.pid for worker in crew.workers]
+    relay = Relay(crew.workers)
+    for pid in pids:
+        relay.handle(Notice("started", pid, DIGEST))
+    assert crew.received() == [b"", b"", b""]
 
-        relay.handle(Notice("started", sleepers[1].pid, "cafe"))
+    relay.handle(Notice("started", pids[1], "cafe"))
 
-        told = Notice("reload", sleepers[1].pid, "cafe").line()
-        assert [read(reader) for reader, _ in pipes] == [told, b""]
-        assert relay.serving == "cafe"
-    finally:
-        for reader, writer in pipes:
-            os.close(reader)
-            os.close(writer)
+    told = Notice("reload", pids[1], "cafe").line()
+    assert crew.received() == [told, b"", told]
+    assert relay.serving == "cafe"
 
 
-def test_a_reload_notice_is_passed_on_and_becomes_the_file_in_service(
-    sleepers: list[subprocess.Popen[bytes]],
-) -> None:
+def test_a_reload_notice_is_passed_on_and_becomes_the_file_in_service(crew: Crew) -> None:
     """The relay passes a reload on and remembers its digest: a worker starting on it is in step."""
-    pipes = [os.pipe() for _ in sleepers[:2]]
-    crew = [_Worker(p, w) for p, (_, w) in zip(sleepers[:2], pipes, strict=True)]
-    for reader, writer in pipes:
-        os.set_blocking(reader, False)
-        os.set_blocking(writer, False)
-    relay = Relay(crew)
-    try:
-        relay.handle(Notice("started", sleepers[0].pid, DIGEST))
-        relay.handle(Notice("reload", sleepers[0].pid, "cafe"))
-        relay.handle(Notice("started", sleepers[1].pid, "cafe"))
+    pids = [worker.process.pid for worker in crew.workers]
+    relay = Relay(crew.workers)
+    relay.handle(Notice("started", pids[0], DIGEST))
+    relay.handle(Notice("reload", pids[0], "cafe"))
+    relay.handle(Notice("started", pids[1], "cafe"))
 
-        assert [read(reader) for reader, _ in pipes] == [
-            b"",
-            Notice("reload", sleepers[0].pid, "cafe").line(),
-        ]
-        assert relay.serving == "cafe"
-    finally:
-        for reader, writer in pipes:
-            os.close(reader)
-            os.close(writer)
+    told = Notice("reload", pids[0], "cafe").line()
+    assert crew.received() == [b"", told, told]
+    assert relay.serving == "cafe"
