@@ -40,7 +40,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import and_, case, exists, func, or_, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 
 from resilience.clock import Clock
 from resilience.outbox_entry import (
@@ -115,19 +115,12 @@ class Outbox:
             "updated_at": now,
             "next_attempt_at": now,
         }
-        async with self._store.write() as conn:
-            row = (
-                await conn.execute(
-                    outbox_entries.insert().values(**values).returning(outbox_entries)
-                )
-            ).one()
+        statement = outbox_entries.insert().values(**values).returning(outbox_entries)
+        row = await self._store.transact(lambda conn: conn.execute(statement).one())
         return _entry(row)
 
     async def get(self, id: str) -> OutboxEntry | None:
-        async with self._store.read() as conn:
-            row = (
-                await conn.execute(select(outbox_entries).where(outbox_entries.c.id == id))
-            ).one_or_none()
+        row = await self._store.read_one(select(outbox_entries).where(outbox_entries.c.id == id))
         return None if row is None else _entry(row)
 
     async def due_backends(self) -> set[str]:
@@ -281,22 +274,25 @@ class Outbox:
         """Apply ``values`` if the entry is in an ``allowed`` status, atomically; otherwise
         return it unchanged, or with ``strict`` raise ``InvalidTransition``."""
         o = outbox_entries
-        async with self._store.write() as conn:
-            row = (
-                await conn.execute(
-                    update(o)
-                    .where(o.c.id == id, o.c.status.in_(allowed))
-                    .values(updated_at=self._clock.now(), **values)
-                    .returning(o)
-                )
-            ).one_or_none()
-            if row is None:
-                row = (await conn.execute(select(o).where(o.c.id == id))).one_or_none()
-                if row is None:
-                    raise EntryNotFound(f"no outbox entry {id!r}", name=id)
-                if strict:
-                    raise InvalidTransition(
-                        f"outbox entry {id} is {row.status}; expected {' or '.join(allowed)}",
-                        name=id,
-                    )
+        change = (
+            update(o)
+            .where(o.c.id == id, o.c.status.in_(allowed))
+            .values(updated_at=self._clock.now(), **values)
+            .returning(o)
+        )
+
+        def apply(conn: Connection) -> tuple[Row[Any] | None, bool]:
+            """(the entry, whether this changed it); (None, False) when there is none."""
+            changed = conn.execute(change).one_or_none()
+            if changed is not None:
+                return changed, True
+            return conn.execute(select(o).where(o.c.id == id)).one_or_none(), False
+
+        row, changed = await self._store.transact(apply)
+        if row is None:
+            raise EntryNotFound(f"no outbox entry {id!r}", name=id)
+        if not changed and strict:
+            raise InvalidTransition(
+                f"outbox entry {id} is {row.status}; expected {' or '.join(allowed)}", name=id
+            )
         return _entry(row)
