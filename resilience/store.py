@@ -9,7 +9,7 @@ What differs is set up here, once:
   locked" when it upgrades). Reads use a plain deferred ``BEGIN``: under WAL they never block a
   writer. ``synchronous=FULL`` makes a commit survive a power cut, not only a killed process:
   the outbox promises that an acknowledged write is kept.
-- **The response cache's statements on SQLite** skip aiosqlite, which hands every driver call
+- **Request-path statements on SQLite** (cache, idempotency, outbox) skip aiosqlite, which hands every driver call
   to its thread and back: sixteen hand-offs for one lookup by key, about 5 ms of CPU on a
   two-core VM and most of it on the event loop, and about 7 ms for one upsert.
   :meth:`Store.read_one` runs at once, on the calling thread, over one read-only connection of
@@ -18,7 +18,7 @@ What differs is set up here, once:
   most; the read then fails like any store error. :meth:`Store.write_one` runs the whole write
   transaction in one hand-off to a single writer thread with a connection of its own (SQLite
   has one writer at a time anyway), and :meth:`Store.transact` a transaction of several
-  statements (the idempotency records'). Architecture decision 38.
+  statements (idempotency claims, outbox writes). Architecture decision 38.
 - **PostgreSQL** uses asyncpg, read-committed transactions, ``pool_pre_ping`` (a restarted
   server must not fail the first calls), an optional schema (``schema=``), and an advisory lock
   around ``create_all`` so replicas starting together do not race creating tables.
