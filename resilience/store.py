@@ -9,9 +9,10 @@ What differs is set up here, once:
   locked" when it upgrades). Reads use a plain deferred ``BEGIN``: under WAL they never block a
   writer. ``synchronous=FULL`` makes a commit survive a power cut, not only a killed process:
   the outbox promises that an acknowledged write is kept.
-- **Request-path statements on SQLite** (cache, idempotency, outbox) skip aiosqlite, which hands every driver call
-  to its thread and back: sixteen hand-offs for one lookup by key, about 5 ms of CPU on a
-  two-core VM and most of it on the event loop, and about 7 ms for one upsert.
+- **Request-path statements on SQLite** (cache, idempotency, outbox) skip aiosqlite, which
+  hands every driver call to its thread and back: sixteen hand-offs for one lookup by key,
+  about 5 ms of CPU on a two-core VM and most of it on the event loop, and about 7 ms for one
+  upsert.
   :meth:`Store.read_one` runs at once, on the calling thread, over one read-only connection of
   its own (autocommit, WAL: a reader does not wait for writers), about 0.1-0.3 ms. Its busy
   timeout is short (``READ_BUSY_TIMEOUT_S``), so a rare lock can stall the loop that long at
