@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from typing import cast
@@ -104,8 +105,16 @@ def listen_for_reloads(runner: web.AppRunner) -> None:
         inbox.listen(
             lambda request: start(
                 f"worker:{request.pid}", "passed on by the supervisor", request.digest
-            )
+            ),
+            on_orphaned=_stop_orphaned_worker,
         )
+
+
+def _stop_orphaned_worker() -> None:
+    """The supervisor is gone: stop as on SIGTERM. Left running, this worker would hold the port
+    with a configuration nothing reloads, beside the workers of a restarted supervisor."""
+    log.error("the supervisor is gone: this worker stops")
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def _until_stopped() -> None:

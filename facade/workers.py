@@ -22,7 +22,9 @@ was asked and whenever the file changes (architecture decision 39):
   was edited without a reload serves other bytes than the rest: the supervisor then has the
   others reload, so they do not stay split between two versions (:class:`Relay`).
 
-Pipes rather than signals: a signal says neither who sent it nor which version it means.
+Pipes rather than signals: a signal says neither who sent it nor which version it means. The
+inbox also tells a worker its supervisor is gone (only the supervisor holds its write end open):
+the worker then stops, rather than hold the port beside a restarted supervisor's workers.
 """
 
 from __future__ import annotations
@@ -162,11 +164,12 @@ class WorkerInbox:
         fd = _pipe_from(environ, WORKER_INBOX_FD_ENV)
         return None if fd is None else cls(fd)
 
-    def listen(self, on_reload: Callable[[Notice], None]) -> None:
-        """Call ``on_reload`` on the running loop for every reload notice that arrives."""
+    def listen(self, on_reload: Callable[[Notice], None], on_orphaned: Callable[[], None]) -> None:
+        """Call ``on_reload`` on the running loop for every reload notice that arrives, and
+        ``on_orphaned`` once if the supervisor goes away (only it holds the inbox open)."""
         os.set_blocking(self.fd, False)
         self._loop = asyncio.get_running_loop()
-        self._loop.add_reader(self.fd, self._readable, on_reload)
+        self._loop.add_reader(self.fd, self._readable, on_reload, on_orphaned)
 
     @property
     def listening(self) -> bool:
@@ -177,14 +180,16 @@ class WorkerInbox:
             self._loop.remove_reader(self.fd)
             self._loop = None
 
-    def _readable(self, on_reload: Callable[[Notice], None]) -> None:
+    def _readable(
+        self, on_reload: Callable[[Notice], None], on_orphaned: Callable[[], None]
+    ) -> None:
         try:
             data = os.read(self.fd, 4096)
         except BlockingIOError:
             return
         if not data:  # the supervisor is gone: nothing more will come
-            log.error("the supervisor closed this worker's inbox")
             self.close()
+            on_orphaned()
             return
         self._pending += data
         for notice in read_notices(self._pending):

@@ -226,3 +226,28 @@ def test_a_worker_restarted_on_an_edited_file_brings_the_others_along(
     survivor = next(iter(workers - {victim}))
     assert latest[survivor]["generation"] == 2  # it reloaded; the new worker started on it
     assert latest[restarted["pid"]]["generation"] == 1
+
+
+def gone(pid: int) -> bool:
+    """The process has exited (reaped, or a zombie its new parent has not reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_workers_stop_when_their_supervisor_is_killed(
+    gateway: tuple[ManagedProcess, int],
+) -> None:
+    """kill -9 of the supervisor leaves no orphan holding the port: each worker sees its inbox
+    close, says so, and stops."""
+    supervisor, port = gateway
+    workers = serving_workers(supervisor, port)
+
+    supervisor.process.kill()
+    supervisor.process.wait(timeout=5)
+
+    until(lambda: all(gone(pid) for pid in workers), "both workers stopping", supervisor)
+    stopped = log_events(supervisor, "the supervisor is gone: this worker stops")
+    assert len(stopped) == 2

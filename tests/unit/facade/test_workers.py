@@ -127,13 +127,14 @@ def test_a_full_pipe_does_not_block_the_worker(pipe: tuple[int, int]) -> None:
 async def test_the_inbox_hands_each_request_to_the_worker_on_its_loop(
     pipe: tuple[int, int],
 ) -> None:
-    """Reload lines, even cut in two, arrive as notices, other kinds do not; an EOF stops the
-    reading."""
+    """Reload lines, even cut in two, arrive as notices, other kinds do not; the end of the
+    pipe (the supervisor is gone) stops the reading and says so once."""
     reader, writer = pipe
     inbox = WorkerInbox.from_environment({WORKER_INBOX_FD_ENV: str(reader)})
     assert inbox is not None
     arrived: asyncio.Queue[Notice] = asyncio.Queue()
-    inbox.listen(arrived.put_nowait)
+    orphaned = asyncio.Event()
+    inbox.listen(arrived.put_nowait, on_orphaned=orphaned.set)
 
     line = Notice("reload", 7, DIGEST).line()
     os.write(writer, line[:5])
@@ -143,11 +144,9 @@ async def test_the_inbox_hands_each_request_to_the_worker_on_its_loop(
     )
     first = await asyncio.wait_for(arrived.get(), 2)
     second = await asyncio.wait_for(arrived.get(), 2)
-    os.close(writer)
-    for _ in range(100):  # the loop sees the end of the pipe and stops reading it
-        if not inbox.listening:
-            break
-        await asyncio.sleep(0.001)
+    assert not orphaned.is_set()
+    os.close(writer)  # what the supervisor's end does when it dies
+    await asyncio.wait_for(orphaned.wait(), 2)
 
     assert (first, second) == (Notice("reload", 7, DIGEST), Notice("reload", 8, "cafe"))
     assert not inbox.listening and arrived.empty()
