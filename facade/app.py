@@ -62,6 +62,16 @@ async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(task, return_exceptions=True)
 
 
+async def _shared_forcings(app: web.Application) -> AsyncIterator[None]:
+    """Apply the breaker forcings other processes wrote, for as long as the app runs."""
+    forcings = app[RUNTIME].forcings
+    assert forcings is not None
+    task = asyncio.create_task(forcings.run())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Application:
     """The gateway's application over an opened runtime (closed when the app shuts down).
 
@@ -105,6 +115,8 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     app.router.add_get("/healthz", _healthz)
     add_ops(app, runtime, metrics, require_ops, audit=audit, reloader=reloader)
     add_docs(app, lambda: serving.current.openapi)
+    if runtime.forcings is not None:
+        app.cleanup_ctx.append(_shared_forcings)
     if runtime.outbox is not None:
         add_operations_route(app, runtime.outbox, lambda: serving.current.context)
         if outbox_worker:

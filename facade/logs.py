@@ -195,7 +195,9 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
             scrubbed(renderer),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        # One write per line (print() writes the newline apart): the workers of `serve
+        # --workers N` share one stderr, and two halves of lines would interleave.
+        logger_factory=structlog.WriteLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
     _route_standard_logging(level, stream, renderer, json_lines)

@@ -42,6 +42,7 @@ from resilience import (
     Store,
     SystemClock,
 )
+from resilience.breaker_sharing import SharedForcings
 
 __all__ = ["CLASSIFICATION", "Generation", "PolicyCaller", "Runtime"]
 
@@ -166,6 +167,8 @@ class Runtime:
     cache: ResponseCache | None = None
     idempotency: IdempotencyStore | None = None
     outbox: Outbox | None = None
+    #: operators' forcings, shared with every other process through the store
+    forcings: SharedForcings | None = None
     #: called after every backend attempt: (backend, operation, outcome, seconds)
     observers: list[Callable[[str, str, str, float], None]] = field(default_factory=list)
 
@@ -209,6 +212,7 @@ class Runtime:
         if store is not None:
             runtime.idempotency = IdempotencyStore(store, clock=clock)
             runtime.outbox = Outbox(store, clock=clock)
+            runtime.forcings = SharedForcings(store, breakers, clock)
         return runtime
 
     async def prepare(self, settings: Settings) -> Generation:

@@ -161,3 +161,18 @@ audit_log = Table(
     Column("after", JsonText),
     Index("veneer_audit_target", "target", "seq"),
 )
+
+# An operator's forcing of a breaker, one row per breaker, so every process (workers, replicas)
+# applies it and one started later finds it. ``revision`` changes with every write: a process
+# applies each revision once. ``state`` "auto" is a hand-back, kept so that it reaches everyone.
+breaker_forcings = Table(
+    "veneer_breaker_forcings",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("revision", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("until_at", UtcDateTime),
+    Column("reason", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -175,6 +175,17 @@ class Store:
         async with self.read() as conn:
             return (await conn.execute(statement, params)).one_or_none()
 
+    async def read_all(
+        self, statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> list[Row[Any]]:
+        """Every row ``statement`` selects, as :meth:`read_one` runs it: for small tables only
+        (on SQLite the whole read happens on the calling thread)."""
+        if self._reader is not None:
+            with self._reader.connect() as conn:
+                return list(conn.execute(statement, params).all())
+        async with self.read() as conn:
+            return list((await conn.execute(statement, params)).all())
+
     async def write_one(
         self, statement: Executable, params: Mapping[str, Any] | None = None
     ) -> int:

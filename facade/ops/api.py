@@ -1,7 +1,9 @@
 """The operators' HTTP API: see and steer breakers, replay or discard dead-lettered writes.
 
 Reading may be opened by configuration; every change needs the ops admin credential and is
-audited (who, when, why, before and after) in the store and the log.
+audited (who, when, why, before and after) in the store and the log. A forcing is applied in
+the process that answers and passed on through the store to every other (``shared`` in the
+answer; :mod:`resilience.breaker_sharing`).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import dataclasses
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import orjson
+import structlog
 from aiohttp import web
 
 from facade.problems import Problem
@@ -20,6 +23,7 @@ from facade.redaction import redact
 from facade.runtime import Runtime
 from resilience import BreakerSnapshot, OutboxEntry
 from resilience.audit import AuditLog
+from resilience.breaker_forcing import ForceTarget
 from resilience.outbox_entry import EntryNotFound, InvalidTransition
 
 __all__ = ["Authorize", "add_ops_routes", "ops_json", "read_object", "snapshot_json"]
@@ -27,6 +31,7 @@ __all__ = ["Authorize", "add_ops_routes", "ops_json", "read_object", "snapshot_j
 #: ``authorize(request, write)`` returns the actor's name or raises a 401/403 Problem.
 Authorize = Callable[[web.Request, bool], Awaitable[str]]
 _FORCE_TARGETS = ("forced_open", "forced_closed", "disabled", "auto")
+log = structlog.get_logger("veneer.ops")
 
 
 def _plain(value: Any) -> Any:
@@ -140,6 +145,8 @@ class OpsApi:
             )
         before = snapshot_json(breaker.snapshot())
         after = snapshot_json(breaker.force(state, ttl_s=ttl, reason=reason, actor=actor))
+        target = cast(ForceTarget, state)  # one of _FORCE_TARGETS, checked above
+        after["shared"] = await self._share(breaker.name, target, ttl, reason, actor)
         if self.audit is not None:
             await self.audit.record(
                 actor=actor,
@@ -150,6 +157,21 @@ class OpsApi:
                 after=after["state"],
             )
         return ops_json(after)
+
+    async def _share(
+        self, name: str, state: ForceTarget, ttl: float | None, reason: str, actor: str
+    ) -> bool:
+        """Pass the forcing on to every other process; False if it could not be (no store, or
+        the store failed: it holds here only, and the log says so)."""
+        forcings = self.runtime.forcings
+        if forcings is None:
+            return False
+        try:
+            await forcings.publish(name, state, ttl_s=ttl, reason=reason, actor=actor)
+        except Exception:
+            log.exception("breaker forcing not shared: it holds in this process only", breaker=name)
+            return False
+        return True
 
     async def list_outbox(self, request: web.Request) -> web.Response:
         await self.authorize(request, False)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import orjson
 import structlog
@@ -54,3 +57,46 @@ def test_a_log_throttle_says_once_per_interval_and_counts_what_it_held_back() ->
     now[0] += 0.001
     assert throttle.admit("erp") == 4
     assert throttle.admit("erp") is None
+
+
+#: A worker of `serve --workers N`, as far as logging goes: JSON lines on the shared stderr. It
+#: says "ready" once imported and configured, and logs when told to go (one line on stdin).
+_LOGGING_WORKER = """
+import sys
+from facade.logs import configure_logging
+import structlog
+configure_logging("info", "json")
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(2000):
+    structlog.get_logger("w").error("a line long enough to be written in pieces", i=i)
+"""
+
+
+def test_processes_sharing_stderr_never_interleave_their_lines(tmp_path: Path) -> None:
+    """Two processes logging at once into one file (as workers share the supervisor's stderr)
+    leave only whole JSON lines: each line is one write."""
+    log = tmp_path / "shared.log"
+    with log.open("ab") as shared:
+        writers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _LOGGING_WORKER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=shared,
+            )
+            for _ in range(2)
+        ]
+        for writer in writers:
+            assert writer.stdout is not None and writer.stdout.readline() == b"ready\n"
+        for writer in writers:  # both are ready: let them log at the same moment
+            assert writer.stdin is not None
+            writer.stdin.write(b"go\n")
+            writer.stdin.close()
+        for writer in writers:
+            assert writer.wait(timeout=30) == 0
+            assert writer.stdout is not None
+            writer.stdout.close()
+    lines = log.read_bytes().splitlines()
+    assert len(lines) == 4000
+    assert all(orjson.loads(line)["event"].startswith("a line long") for line in lines)

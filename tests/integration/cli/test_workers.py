@@ -1,10 +1,10 @@
-"""Reloads under `serve --workers 2`, as real processes: one request or signal reloads every worker.
+"""`serve --workers 2` as real processes: reloads, forcings, restarts and the supervisor's death.
 
-The kernel hands each connection to one worker (SO_REUSEPORT), so a reload request reaches one
-of them, and SIGHUP may be sent to any process; the others must get the new configuration
-through the supervisor. Workers are told apart by the ``pid`` in ``/readyz``, over fresh
-connections (urllib opens one per request), until each has answered; every wait is a bounded
-poll with short timeouts.
+The kernel hands each connection to one worker (SO_REUSEPORT), so an ops request reaches one of
+them, and SIGHUP may be sent to any process; the others must learn of it through the supervisor
+or the store. Workers are told apart by the ``pid`` in ``/readyz``, over fresh connections
+(urllib opens one per request), until each has answered; every wait is a bounded poll with
+short timeouts.
 """
 
 from __future__ import annotations
@@ -251,3 +251,31 @@ def test_workers_stop_when_their_supervisor_is_killed(
     until(lambda: all(gone(pid) for pid in workers), "both workers stopping", supervisor)
     stopped = log_events(supervisor, "the supervisor is gone: this worker stops")
     assert len(stopped) == 2
+
+
+def post_force(port: int, state: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/ops/breakers/erp",
+        data=json.dumps({"state": state, "reason": "ERP maintenance"}).encode(),
+        headers={"Authorization": f"Bearer {OPS_TOKEN}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        answer: dict[str, Any] = json.loads(reply.read())
+        return answer
+
+
+def test_a_breaker_forced_on_one_worker_is_forced_on_every_worker(
+    gateway: tuple[ManagedProcess, int],
+) -> None:
+    """POST /ops/breakers/erp reaches one worker; within moments both hold the ERP forced open,
+    and the hand-back to auto reaches both too."""
+    supervisor, port = gateway
+    workers = serving_workers(supervisor, port)
+
+    forced = post_force(port, "forced_open")
+
+    assert forced["state"] == "forced_open" and forced["shared"] is True
+    until_every_worker(port, workers, lambda a: a["degraded_backends"] == ["erp"], "both forced")
+    assert post_force(port, "auto")["shared"] is True
+    until_every_worker(port, workers, lambda a: a["degraded_backends"] == [], "both automatic")
