@@ -78,7 +78,8 @@ def listen_for_reloads(runner: web.AppRunner) -> None:
     """Start a reload on SIGHUP (as ``POST /ops/reload`` does) and, in a worker of ``serve
     --workers N``, on every reload another worker passes on; the log says how each went.
 
-    Both are passed on to the other workers once applied (``facade.workers``).
+    Both are passed on to the other workers once applied. A worker also tells its supervisor
+    which file it serves, and stops if the supervisor goes away (``facade.workers``).
     """
     reloader = runner.app[RELOADER]
     loop = asyncio.get_running_loop()
@@ -103,8 +104,8 @@ def listen_for_reloads(runner: web.AppRunner) -> None:
     inbox = WorkerInbox.from_environment()
     if inbox is not None:
         inbox.listen(
-            lambda request: start(
-                f"worker:{request.pid}", "passed on by the supervisor", request.digest
+            lambda notice: start(
+                f"worker:{notice.pid}", "passed on by the supervisor", notice.digest
             ),
             on_orphaned=_stop_orphaned_worker,
         )
