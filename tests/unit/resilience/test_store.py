@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, insert, select, text, update
-from sqlalchemy.exc import OperationalError, StatementError
+from sqlalchemy.exc import DatabaseError, OperationalError, StatementError
 
 from resilience.clock import FakeClock
 from resilience.response_cache import ResponseCache
@@ -113,8 +113,29 @@ async def test_naive_times_are_refused(store: Store) -> None:
 
 
 async def test_ping_answers(store: Store) -> None:
-    """ping succeeds on an open store."""
-    await store.ping()
+    """ping succeeds on an open store (and reaches the database: see the next test)."""
+    assert await store.ping() is None
+
+
+def overwrite(path: Path) -> None:
+    """Put something that is not a database where the SQLite file (and its WAL) were."""
+    for leftover in path.parent.glob(f"{path.name}*"):
+        leftover.unlink()
+    path.write_bytes(b"not a database " * 512)
+
+
+async def test_ping_fails_once_the_file_is_no_database(tmp_path: Path) -> None:
+    """A SQLite file overwritten with something else fails the ping readiness relies on."""
+    path = tmp_path / "v.db"
+    store = await Store.open(f"sqlite:///{path}", clock=FakeClock())
+    try:
+        await store.ping()
+        await store.engine.dispose()  # the next ping opens the file again
+        overwrite(path)
+        with pytest.raises(DatabaseError):
+            await store.ping()
+    finally:
+        await store.close()
 
 
 async def test_sqlite_write_transactions_do_not_lose_updates(tmp_path: Path) -> None:
