@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from sandbox import vocabulary as words
+
 __all__ = [
     "Customer",
     "Item",
@@ -30,147 +32,6 @@ __all__ = [
 
 EPOCH = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 CENT = Decimal("0.01")
-
-_COMPANY_HEADS = (
-    "Adatum",
-    "Alpine",
-    "Bluewater",
-    "Contoso",
-    "Coho",
-    "Fabrikam",
-    "Fourth Coffee",
-    "Graphic",
-    "Humongous",
-    "Litware",
-    "Lucerne",
-    "Margie's",
-    "Northwind",
-    "Proseware",
-    "Southridge",
-    "Tailspin",
-    "Trey",
-    "Wide World",
-    "Wingtip",
-    "Woodgrove",
-    "Relecloud",
-    "Cronus",
-    "Datum",
-    "Blue Yonder",
-    "Consolidated",
-    "Lamna",
-    "Munson's",
-    "Nod",
-    "Olympia",
-    "Quest",
-)
-_COMPANY_TAILS = (
-    "Traders",
-    "Supplies",
-    "Logistics",
-    "Outfitters",
-    "Industries",
-    "Retail",
-    "Wholesale",
-    "Hardware",
-    "Furnishings",
-    "Distribution",
-    "Partners",
-    "Goods",
-    "Workshop",
-    "Stores",
-)
-_CITIES = (
-    ("Atlanta", "30301", "US", "United States"),
-    ("Chicago", "60601", "US", "United States"),
-    ("Denver", "80201", "US", "United States"),
-    ("Seattle", "98101", "US", "United States"),
-    ("Toronto", "M5H 2N2", "CA", "Canada"),
-    ("London", "EC1A 1BB", "GB", "United Kingdom"),
-    ("Manchester", "M1 1AE", "GB", "United Kingdom"),
-    ("Berlin", "10115", "DE", "Germany"),
-    ("Hamburg", "20095", "DE", "Germany"),
-    ("Lyon", "69001", "FR", "France"),
-    ("Rotterdam", "3011", "NL", "Netherlands"),
-    ("Copenhagen", "1050", "DK", "Denmark"),
-)
-_COUNTRY_IDS = {"US": 233, "CA": 38, "GB": 231, "DE": 57, "FR": 75, "NL": 165, "DK": 58}
-_STREETS = ("Main St", "Market St", "Harbour Rd", "Mill Lane", "Station Rd", "Park Ave", "Oak Way")
-_FIRST = (
-    "Anna",
-    "Ben",
-    "Carla",
-    "David",
-    "Elena",
-    "Farid",
-    "Grace",
-    "Hiro",
-    "Ines",
-    "Jonas",
-    "Kira",
-    "Liam",
-    "Maya",
-    "Noah",
-    "Olga",
-    "Pavel",
-    "Quinn",
-    "Rosa",
-    "Sven",
-    "Tara",
-)
-_LAST = (
-    "Andersen",
-    "Brooks",
-    "Chen",
-    "Dubois",
-    "Eriksen",
-    "Fischer",
-    "Garcia",
-    "Hansen",
-    "Ito",
-    "Jensen",
-    "Kowalski",
-    "Larsen",
-    "Meyer",
-    "Novak",
-    "Olsen",
-    "Patel",
-    "Rossi",
-    "Schmidt",
-)
-_ITEM_KINDS = (
-    ("ATHENS Desk", "1000"),
-    ("PARIS Guest Chair", "1100"),
-    ("ROME Guest Chair", "1200"),
-    ("TOKYO Guest Chair", "1300"),
-    ("MEXICO Swivel Chair", "1400"),
-    ("MUNICH Swivel Chair", "1500"),
-    ("MOSCOW Swivel Chair", "1600"),
-    ("SEOUL Guest Chair", "1700"),
-    ("ATLANTA Whiteboard", "1800"),
-    ("SYDNEY Swivel Chair", "1900"),
-    ("LONDON Swivel Chair", "2000"),
-    ("AMSTERDAM Lamp", "2100"),
-    ("BERLIN Filing Cabinet", "2200"),
-    ("OSLO Bookcase", "2300"),
-    ("LISBON Side Table", "2400"),
-)
-_VARIANTS = (
-    ("BK", "black"),
-    ("WH", "white"),
-    ("GR", "grey"),
-    ("OK", "oak"),
-    ("WN", "walnut"),
-    ("RD", "red"),
-    ("BL", "blue"),
-    ("GN", "green"),
-    ("YL", "yellow"),
-    ("SL", "silver"),
-)
-_LOCATIONS = ("MAIN-A1", "MAIN-A2", "MAIN-B1", "MAIN-B2", "EAST-DOCK", "WEST-RACK", "RECEIVING")
-_CARRIERS = ("UPS", "FedEx", "DHL", "USPS", "Will Call")
-_ORDER_STATUSES = ("Open", "Released", "Pending_Approval", "Pending_Prepayment")
-_LEAD_STAGES = ((1, "New"), (2, "Qualified"), (3, "Proposition"), (4, "Won"))
-_SALESPEOPLE = ((2, "Mitchell Admin"), (6, "Marc Demo"), (7, "Joel Willis"))
 
 
 @dataclass
@@ -293,10 +154,10 @@ def build_world(seed: int = 20260105) -> World:
 
 def _customers(rng: random.Random) -> list[Customer]:
     customers: list[Customer] = []
-    names = [f"{head} {tail}" for head in _COMPANY_HEADS for tail in _COMPANY_TAILS]
+    names = [f"{head} {tail}" for head in words.COMPANY_HEADS for tail in words.COMPANY_TAILS]
     rng.shuffle(names)
     for index, name in enumerate(names[:240], start=1):
-        city, zip_code, code, country = rng.choice(_CITIES)
+        city, zip_code, code, country = rng.choice(words.CITIES)
         domain = name.lower().replace("'", "").replace(" ", "") + ".example"
         created = EPOCH - timedelta(days=rng.randint(30, 900), seconds=rng.randint(0, 86399))
         customers.append(
@@ -309,7 +170,7 @@ def _customers(rng: random.Random) -> list[Customer]:
                 phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
                 if rng.random() > 0.2
                 else None,
-                street=f"{rng.randint(1, 999)} {rng.choice(_STREETS)}"
+                street=f"{rng.randint(1, 999)} {rng.choice(words.STREETS)}"
                 if rng.random() > 0.05
                 else None,
                 city=city,
@@ -317,7 +178,7 @@ def _customers(rng: random.Random) -> list[Customer]:
                 country_code=code,
                 country_name=country,
                 vat=f"{code}{rng.randint(10**8, 10**9 - 1)}" if rng.random() > 0.4 else None,
-                salesperson=rng.choice(_SALESPEOPLE) if rng.random() > 0.15 else None,
+                salesperson=rng.choice(words.SALESPEOPLE) if rng.random() > 0.15 else None,
                 parent_id=None,
                 created=created,
                 updated=created + timedelta(days=rng.randint(0, 25), minutes=rng.randint(0, 600)),
@@ -326,7 +187,7 @@ def _customers(rng: random.Random) -> list[Customer]:
     companies = list(customers)
     for offset in range(120):
         company = rng.choice(companies)
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        first, last = rng.choice(words.FIRST), rng.choice(words.LAST)
         created = company.created + timedelta(days=rng.randint(0, 60))
         customers.append(
             Customer(
@@ -358,9 +219,9 @@ def _leads(rng: random.Random, customers: list[Customer]) -> list[Lead]:
     companies = [c for c in customers if c.is_company]
     for index in range(1, 201):
         partner = rng.choice(companies) if rng.random() > 0.3 else None
-        stage = rng.choice(_LEAD_STAGES)
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        product = rng.choice(_ITEM_KINDS)[0]
+        stage = rng.choice(words.LEAD_STAGES)
+        first, last = rng.choice(words.FIRST), rng.choice(words.LAST)
+        product = rng.choice(words.ITEM_KINDS)[0]
         leads.append(
             Lead(
                 id=index,
@@ -375,7 +236,7 @@ def _leads(rng: random.Random, customers: list[Customer]) -> list[Lead]:
                 expected_revenue=float(rng.randint(10, 900) * 50),
                 probability={1: 10.0, 2: 30.0, 3: 60.0, 4: 100.0}[stage[0]],
                 kind="opportunity" if stage[0] > 1 else "lead",
-                salesperson=rng.choice(_SALESPEOPLE) if rng.random() > 0.2 else None,
+                salesperson=rng.choice(words.SALESPEOPLE) if rng.random() > 0.2 else None,
                 deadline=(EPOCH + timedelta(days=rng.randint(10, 200))).date()
                 if rng.random() > 0.35
                 else None,
@@ -387,9 +248,9 @@ def _leads(rng: random.Random, customers: list[Customer]) -> list[Lead]:
 
 def _items(rng: random.Random) -> list[Item]:
     items: list[Item] = []
-    for kind, prefix in _ITEM_KINDS:
+    for kind, prefix in words.ITEM_KINDS:
         base = Decimal(rng.randint(40, 900)) + Decimal(rng.choice((0, 50, 90, 99))) / 100
-        for code, colour in rng.sample(_VARIANTS, 10):
+        for code, colour in rng.sample(words.VARIANTS, 10):
             description = f"{kind.split(',')[0]}, {colour}"
             items.append(
                 Item(
@@ -427,7 +288,7 @@ def _orders(rng: random.Random, customers: list[Customer], items: list[Item]) ->
                 customer_no=customer.ref,
                 customer_name=customer.name,
                 order_date=(EPOCH + timedelta(days=index // 3)).date(),
-                status=rng.choices(_ORDER_STATUSES, weights=(5, 6, 1, 1))[0],
+                status=rng.choices(words.ORDER_STATUSES, weights=(5, 6, 1, 1))[0],
                 external_document_no=f"PO-{rng.randint(10000, 99999)}"
                 if rng.random() > 0.4
                 else None,
@@ -441,7 +302,7 @@ def _orders(rng: random.Random, customers: list[Customer], items: list[Item]) ->
 def _stock(rng: random.Random, items: list[Item]) -> list[StockLevel]:
     stock: list[StockLevel] = []
     for item in items:
-        for location in sorted(rng.sample(_LOCATIONS, rng.randint(1, 4))):
+        for location in sorted(rng.sample(words.LOCATIONS, rng.randint(1, 4))):
             stock.append(
                 StockLevel(
                     part_num=item.no,
@@ -459,7 +320,7 @@ def _shipments(rng: random.Random, orders: list[SalesOrder]) -> list[Shipment]:
         if order.status != "Released":
             continue
         status = rng.choices(("Entered", "Packed", "Shipped"), weights=(2, 2, 6))[0]
-        carrier = rng.choice(_CARRIERS)
+        carrier = rng.choice(words.CARRIERS)
         shipped = (
             datetime.combine(order.order_date, datetime.min.time(), tzinfo=UTC)
             + timedelta(days=rng.randint(1, 4), hours=rng.randint(7, 18))
