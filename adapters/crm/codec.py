@@ -81,10 +81,10 @@ def encode_call(
             write("<param>\n")
             _write_value(value, write, allow_none, none_as_false, 0)
             write("</param>\n")
+        write("</params>\n</methodCall>\n")
+        return "".join(out).encode("utf-8")  # a lone surrogate fails here: a ValueError
     except (TypeError, OverflowError, ValueError) as exc:
         raise CannotMarshal(str(exc)) from exc
-    write("</params>\n</methodCall>\n")
-    return "".join(out).encode("utf-8")
 
 
 def encode_call_reference(
@@ -94,9 +94,9 @@ def encode_call_reference(
     try:
         plain = [_plain(value, none_as_false, 0) for value in params]
         text = xmlrpc.client.dumps(tuple(plain), methodname=method, allow_none=allow_none)
+        return text.encode("utf-8")
     except (TypeError, OverflowError, ValueError) as exc:
         raise CannotMarshal(str(exc)) from exc
-    return text.encode("utf-8")
 
 
 def _plain(value: Any, none_as_false: bool, depth: int) -> Any:

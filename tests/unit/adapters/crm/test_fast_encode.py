@@ -72,12 +72,21 @@ def test_generated_params_encode_to_the_same_bytes(
 
 @pytest.mark.parametrize(
     "params",
-    [[2**31], [-(2**31) - 1], [{1: "a"}], [[None]], [object()], [[[[]]] * 2, "x" * 3]],
-    ids=["int too big", "int too small", "int key", "None", "object", "nested fine"],
+    [
+        [2**31],
+        [-(2**31) - 1],
+        [{1: "a"}],
+        [[None]],
+        [object()],
+        [{"\ud800": None}],
+        [[[[]]] * 2, "x" * 3],
+    ],
+    ids=["int too big", "int too small", "int key", "None", "object", "surrogate", "nested fine"],
 )
 def test_values_xmlrpc_cannot_carry_are_refused_alike(params: list[Any]) -> None:
-    """Out-of-range ints, non-string keys, None without allow_none and foreign objects are
-    refused by both encoders (and a legal nesting is encoded by both the same)."""
+    """Out-of-range ints, non-string keys, None without allow_none, foreign objects and text
+    that is not valid Unicode (a lone surrogate, which JSON can carry) are refused by both
+    encoders, and a legal nesting is encoded by both the same."""
     fast = encoded(encode_call, params, allow_none=False, none_as_false=False)
     reference = encoded(encode_call_reference, params, allow_none=False, none_as_false=False)
     assert fast == reference
