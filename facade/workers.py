@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal, cast, get_args
 
 import structlog
 
@@ -65,7 +65,7 @@ SUPERVISOR_FD_ENV = "VENEER_SUPERVISOR_FD"
 #: set by the supervisor in each worker's environment: the read end of that worker's inbox
 WORKER_INBOX_FD_ENV = "VENEER_WORKER_INBOX_FD"
 NoticeKind = Literal["reload", "started"]
-_KINDS: frozenset[bytes] = frozenset({b"reload", b"started"})
+_KINDS = frozenset(kind.encode("ascii") for kind in get_args(NoticeKind))
 
 
 @dataclass(frozen=True)
@@ -337,8 +337,8 @@ class Relay:
         self.serving: str | None = None
 
     def handle(self, notice: Notice) -> None:
+        known, self.serving = self.serving, notice.digest
         if notice.kind == "started":
-            known, self.serving = self.serving, notice.digest
             if known is None or known == notice.digest:
                 return
             log.warning(
@@ -347,7 +347,6 @@ class Relay:
                 digest=notice.digest[:12],
                 others_serve=known[:12],
             )
-        self.serving = notice.digest
         pass_on(self.crew, Notice("reload", notice.pid, notice.digest))
 
 
