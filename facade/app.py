@@ -23,16 +23,28 @@ from facade.runtime import CLASSIFICATION, Runtime
 from facade.security import require_ops
 from facade.security.install import install_security
 from facade.serving import Served, Serving, Shared
+from facade.worker_metrics import WorkerMetrics
 from resilience import OutboxWorker
 from resilience.audit import AuditLog
 
-__all__ = ["OUTBOX_WORKER", "RELOADER", "RUNTIME", "SERVING", "STARTED_AT", "create_app"]
+__all__ = [
+    "METRICS",
+    "OUTBOX_WORKER",
+    "RELOADER",
+    "RUNTIME",
+    "SERVING",
+    "STARTED_AT",
+    "create_app",
+]
 
 RUNTIME = web.AppKey("runtime", Runtime)
 OUTBOX_WORKER = web.AppKey("outbox_worker", OutboxWorker)
 STARTED_AT = web.AppKey("started_at", float)
 SERVING = web.AppKey("serving", Serving)
 RELOADER = web.AppKey("reloader", Reloader)
+METRICS = web.AppKey("metrics", Metrics)
+#: how often a worker of ``serve --workers N`` writes its numbers for the others' scrapes
+METRICS_PERIOD_S = 1.0
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -72,6 +84,24 @@ async def _shared_forcings(app: web.Application) -> AsyncIterator[None]:
     await asyncio.gather(task, return_exceptions=True)
 
 
+async def _worker_metrics(app: web.Application) -> AsyncIterator[None]:
+    """Write this worker's numbers once a second for the others' scrapes, and once more as it
+    stops, so what it counted stays in the gateway's totals (facade.worker_metrics)."""
+    metrics, runtime = app[METRICS], app[RUNTIME]
+
+    async def every_period() -> None:
+        while True:
+            metrics.publish(runtime.breakers)
+            await asyncio.sleep(METRICS_PERIOD_S)  # wall time, not the injected clock: the
+            # period is not behaviour a test drives, and a fake clock's sleep returns at once
+
+    task = asyncio.create_task(every_period())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    metrics.publish(runtime.breakers)
+
+
 def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Application:
     """The gateway's application over an opened runtime (closed when the app shuts down).
 
@@ -79,9 +109,10 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     the worker's polling would move a fake clock on its own).
     """
     settings = runtime.settings
-    metrics = Metrics()
+    metrics = Metrics(WorkerMetrics.from_environment())
     app = web.Application(client_max_size=settings.api.body_limit)
     app[RUNTIME] = runtime
+    app[METRICS] = metrics
     app[STARTED_AT] = time.monotonic()
     runtime.observers.append(record_backend_call)
     security = install_security(app, settings, runtime.clock)
@@ -117,6 +148,8 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     add_docs(app, lambda: serving.current.openapi)
     if runtime.forcings is not None:
         app.cleanup_ctx.append(_shared_forcings)
+    if metrics.workers is not None:
+        app.cleanup_ctx.append(_worker_metrics)
     if runtime.outbox is not None:
         add_operations_route(app, runtime.outbox, lambda: serving.current.context)
         if outbox_worker:

@@ -13,8 +13,8 @@ gateway answering from cache was a measurable share of the answer (bench/NOTES.m
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -26,7 +26,10 @@ from prometheus_client.utils import floatToGoString
 from resilience import BreakerTransition, BulkheadRejected, EventBus, RetryAttempt
 from resilience.breaker_registry import BreakerRegistry
 
-__all__ = ["BREAKER_STATE_VALUES", "CountedLatency", "Metrics"]
+if TYPE_CHECKING:
+    from facade.worker_metrics import WorkerMetrics
+
+__all__ = ["BREAKER_STATE_VALUES", "SHARED_GAUGES", "CountedLatency", "Metrics"]
 
 #: veneer_breaker_state's value for each state
 BREAKER_STATE_VALUES = {
@@ -37,6 +40,8 @@ BREAKER_STATE_VALUES = {
     "forced_closed": 4,
     "disabled": 5,
 }
+#: gauges every process reads from the shared store: the same whichever worker is asked
+SHARED_GAUGES = frozenset({"veneer_outbox_entries"})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _BUCKET_LABELS = (*(floatToGoString(bound) for bound in _LATENCY_BUCKETS), "+Inf")
 
@@ -91,8 +96,22 @@ class CountedLatency(Collector):
         yield histogram
 
 
+class _Families(Collector):
+    """Families already gathered, as the exposition functions take them."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
 class Metrics:
-    def __init__(self) -> None:
+    """The gateway's Prometheus registry; ``workers`` adds the other workers' numbers in
+    (:mod:`facade.worker_metrics`) under ``serve --workers N``."""
+
+    def __init__(self, workers: WorkerMetrics | None = None) -> None:
+        self.workers = workers
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self._cache_children: dict[tuple[str, str], Any] = {}
@@ -169,14 +188,27 @@ class Metrics:
         self.http.record((route, method), str(status), seconds)
 
     # -- scraping ---------------------------------------------------------------------------
-    async def render(self, breakers: BreakerRegistry, outbox: Any | None) -> web.Response:
+    def read_states(self, breakers: BreakerRegistry) -> None:
+        """Set the gauges that describe this process's state from the state itself."""
         for breaker in breakers.all():
             self.breaker_state.labels(breaker.name).set(
                 BREAKER_STATE_VALUES.get(str(breaker.state), -1)
             )
+
+    def publish(self, breakers: BreakerRegistry) -> None:
+        """Write this worker's numbers for the other workers' scrapes (none without workers)."""
+        if self.workers is not None:
+            self.read_states(breakers)
+            self.workers.publish(self.registry.collect())
+
+    async def render(self, breakers: BreakerRegistry, outbox: Any | None) -> web.Response:
+        self.read_states(breakers)
         if outbox is not None:
             counts = await outbox.counts()
             for status in ("queued", "delivering", "done", "dead", "discarded"):
                 self.outbox.labels(status).set(counts.get(status, 0))
-        body = generate_latest(self.registry)
+        source: Collector = self.registry
+        if self.workers is not None:
+            source = _Families(self.workers.gather(self.registry.collect(), shared=SHARED_GAUGES))
+        body = generate_latest(source)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

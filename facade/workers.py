@@ -32,11 +32,13 @@ from __future__ import annotations
 import asyncio
 import os
 import select
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 
 import structlog
+
+from facade.worker_metrics import METRICS_DIR_ENV, WORKER_SLOT_ENV
 
 __all__ = [
     "SUPERVISOR_FD_ENV",
@@ -216,7 +220,7 @@ class _Worker:
         os.close(self.inbox)
 
 
-def _spawn(config: Path, host: str, port: int, requests: int) -> _Worker:
+def _spawn(config: Path, host: str, port: int, requests: int, slot: int, metrics: Path) -> _Worker:
     command = [
         sys.executable,
         "-m",
@@ -238,6 +242,8 @@ def _spawn(config: Path, host: str, port: int, requests: int) -> _Worker:
         **os.environ,
         SUPERVISOR_FD_ENV: str(requests),
         WORKER_INBOX_FD_ENV: str(inbox),
+        METRICS_DIR_ENV: str(metrics),
+        WORKER_SLOT_ENV: str(slot),
     }
     try:
         process = subprocess.Popen(command, pass_fds=(requests, inbox), env=environment)
@@ -258,7 +264,9 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
     inbox, requests = os.pipe()
     os.set_blocking(inbox, False)
     os.set_blocking(requests, False)
-    crew = [_spawn(config, host, port, requests) for _ in range(workers)]
+    # Each worker writes its numbers here; a scrape of any of them adds up all (worker_metrics).
+    metrics = Path(tempfile.mkdtemp(prefix="veneer-metrics-"))
+    crew = [_spawn(config, host, port, requests, slot, metrics) for slot in range(workers)]
     relay = Relay(crew)
     log.info(
         "workers started",
@@ -301,7 +309,7 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
                 time.sleep(_RESTART_PAUSE_S)
             last_restart = time.monotonic()
             worker.close()
-            crew[index] = _spawn(config, host, port, requests)
+            crew[index] = _spawn(config, host, port, requests, index, metrics)
             log.info("worker restarted", pid=crew[index].process.pid, replaces=worker.process.pid)
     deadline = time.monotonic() + 15
     for worker in crew:
@@ -312,6 +320,7 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
         worker.close()
     os.close(inbox)
     os.close(requests)
+    shutil.rmtree(metrics, ignore_errors=True)
     return 0
 
 

@@ -9,6 +9,7 @@ short timeouts.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,12 +17,14 @@ import shutil
 import signal
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.chaos.processes import ManagedProcess, free_port
 
@@ -279,3 +282,61 @@ def test_a_breaker_forced_on_one_worker_is_forced_on_every_worker(
     until_every_worker(port, workers, lambda a: a["degraded_backends"] == ["erp"], "both forced")
     assert post_force(port, "auto")["shared"] is True
     until_every_worker(port, workers, lambda a: a["degraded_backends"] == [], "both automatic")
+
+
+def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """/metrics over a new connection (the kernel picks the worker), as series → value."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {OPS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=2) as reply:
+        text = reply.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def requests_counted(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> float:
+    return sum(v for (name, _), v in found.items() if name == "veneer_http_requests_total")
+
+
+def breaker_workers(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> list[str]:
+    return sorted(
+        dict(labels)["worker"] for (name, labels) in found if name == "veneer_breaker_state"
+    )
+
+
+def test_every_scrape_counts_what_all_workers_served_and_a_replaced_worker_keeps_its_count(
+    gateway: tuple[ManagedProcess, int],
+) -> None:
+    """Thirty requests spread over both workers: every scrape, whichever worker answers it,
+    counts thirty, before and after one worker is stopped and replaced, with one breaker
+    series per live worker slot."""
+    supervisor, port = gateway
+    workers = serving_workers(supervisor, port)
+    for _ in range(30):  # a new connection each: the kernel spreads them over the workers
+        with contextlib.suppress(urllib.error.HTTPError):  # 404: counted all the same
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/none", timeout=2).close()
+
+    # Each worker's file is up to a second behind it: wait until both have caught up.
+    until(
+        lambda: all(requests_counted(scrape(port)) == 30 for _ in range(8)),
+        "the workers' counts added",
+        supervisor,
+    )
+    scrapes = [scrape(port) for _ in range(8)]
+    assert [requests_counted(found) for found in scrapes] == [30] * 8
+    assert all(breaker_workers(found) == ["0", "1"] for found in scrapes)
+
+    victim = min(workers)
+    os.kill(victim, signal.SIGTERM)  # a stopping worker writes its numbers a last time
+    until(lambda: bool(log_events(supervisor, "worker restarted")), "the restart", supervisor)
+    [restarted] = log_events(supervisor, "worker restarted")
+    now = (workers - {victim}) | {restarted["pid"]}
+    until_every_worker(port, now, lambda a: a["backends"] == ["erp"], "the replacement serving")
+
+    scrapes = [scrape(port) for _ in range(8)]
+    assert [requests_counted(found) for found in scrapes] == [30] * 8
+    assert all(breaker_workers(found) == ["0", "1"] for found in scrapes)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from facade.app import create_app
+from facade.runtime import Runtime
+from facade.settings import load_settings
+from facade.worker_metrics import METRICS_DIR_ENV, WORKER_SLOT_ENV, Snapshot
 from resilience import FakeClock
 from sandbox.faults import Fault
 from sandbox.runner import Sandbox
-from tests.integration.ops.conftest import admin
+from tests.integration.ops.conftest import Client, admin
+from tests.support.credentials import bearer
+from tests.support.environment import sandbox_env
 
 
 async def scrape(ops: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -116,3 +125,39 @@ async def test_forced_states_show_as_gauge_values(ops: TestClient) -> None:
     )
     samples = await scrape(ops)
     assert value(samples, "veneer_breaker_state", breaker="wms") == 3
+
+
+async def test_a_worker_leaves_what_it_served_in_the_run_directory_as_it_stops(
+    sandbox: Sandbox,
+    repo_root: Path,
+    tmp_path: Path,
+    aiohttp_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker of ``serve --workers N`` writes its numbers as it stops, not only once a second,
+    so the requests it served just before stay in the gateway's totals."""
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    monkeypatch.setenv(METRICS_DIR_ENV, str(directory))
+    monkeypatch.setenv(WORKER_SLOT_ENV, "3")
+    settings = load_settings(
+        repo_root / "config" / "gateway.yaml", environ=sandbox_env(sandbox, tmp_path)
+    )
+    runtime = await Runtime.open(settings, clock=FakeClock())
+    client = await aiohttp_client(
+        create_app(runtime, outbox_worker=False), headers=bearer(settings)
+    )
+    for _ in range(2):
+        assert (await client.get("/api/v1/orders/SO-100001")).status == 200
+
+    await client.close()
+
+    [path] = directory.glob("worker-3-*.json")
+    snapshot = Snapshot.from_json(path.read_bytes())
+    served = [
+        sample.value
+        for family in snapshot.families
+        for sample in family.samples
+        if sample.name == "veneer_http_requests_total"
+    ]
+    assert served == [2.0]
