@@ -71,7 +71,13 @@ def iso_date(value: Any) -> Any:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if value in (None, False, ""):
+    """Nothing (None, Odoo's False, empty text) is None; zero is zero.
+
+    Not ``value in (None, False, "")``: ``0 == False``, so that read every zero as nothing.
+    """
+    if type(value) is Decimal:  # what the SOAP decoders give for xsd:decimal
+        return value
+    if value is None or value is False or value == "":
         return None
     try:
         return Decimal(str(value).strip())

@@ -122,22 +122,35 @@ class _Compiler:
             return self.problem(where, f"empty segment in reference {text!r}")
         self.references.add(text)
         keys: tuple[str | int, ...] = tuple(int(p) if p.isdigit() else p for p in parts)
+        # A mapping is looked up by the segment's text, a list by its number. Decoded replies
+        # and scopes are plain dicts: ``type(...) is dict`` spares them the ABC check
+        # (``isinstance(x, Mapping)`` was a third of a large order's mapping).
+        steps = tuple((str(key), key) for key in keys)
+
+        def step(value: Any, name: str, key: str | int) -> Any:
+            if isinstance(value, Mapping):
+                return value.get(name, MISSING)
+            if isinstance(value, list | tuple) and isinstance(key, int):
+                return value[key] if -len(value) <= key < len(value) else MISSING
+            return MISSING
+
+        if len(steps) == 1:  # result.No, item.Quantity: most references
+            ((only, only_key),) = steps
+
+            def lookup_one(scope: Mapping[str, Any]) -> Any:
+                value = scope.get(root, MISSING)
+                if type(value) is dict:
+                    return value.get(only, MISSING)
+                return MISSING if value is MISSING else step(value, only, only_key)
+
+            return lookup_one
 
         def lookup(scope: Mapping[str, Any]) -> Any:
             value = scope.get(root, MISSING)
-            for key in keys:
-                if isinstance(value, Mapping):
-                    value = (
-                        value.get(key, MISSING)
-                        if not isinstance(key, int)
-                        else value.get(str(key), MISSING)
-                    )
-                elif isinstance(value, list | tuple) and isinstance(key, int):
-                    value = value[key] if -len(value) <= key < len(value) else MISSING
-                else:
-                    return MISSING
+            for name, key in steps:
                 if value is MISSING:
                     return MISSING
+                value = value.get(name, MISSING) if type(value) is dict else step(value, name, key)
             return value
 
         return lookup

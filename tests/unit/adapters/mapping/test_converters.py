@@ -43,6 +43,16 @@ def test_decimals_as_strings_or_numbers_by_choice() -> None:
     assert C["number"]("12.000") == 12 and isinstance(C["number"]("12.000"), int)
 
 
+@pytest.mark.parametrize("zero", [0, 0.0, Decimal("0"), Decimal("0.00"), "0"])
+def test_a_zero_amount_is_zero_not_nothing(zero: object) -> None:
+    """A free order line's 0 (int, float, Decimal or text) stays 0; only None, False and "" are null."""
+    assert C["decimal"](zero) in {"0", "0.0", "0.00"}
+    assert C["number"](zero) == 0 and C["number"](zero) is not None
+    assert C["int"](zero) == 0 and C["int"](zero) is not None
+    for nothing in (None, False, ""):
+        assert C["decimal"](nothing) is None and C["number"](nothing) is None
+
+
 def test_dates_booleans_and_csv() -> None:
     """Dates normalise to YYYY-MM-DD, legacy booleans ('X', 'yes') parse, CSV splits and trims."""
     assert C["date"]("2026-01-05T00:00:00") == "2026-01-05"

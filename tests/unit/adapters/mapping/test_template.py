@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from adapters.errors import BackendFault
 from adapters.mapping import (
@@ -188,3 +192,49 @@ def test_sum_adds_a_field_over_a_list() -> None:
     }
     assert t.render({"result": {"rows": {"q": {"on_hand": 3}}}}) == {"total": 3}
     assert t.render({"result": {}}) == {"total": None}
+
+
+def _walk(value: Any, segments: list[str]) -> Any:
+    """A reference's meaning, written plainly: a mapping by the segment's text, a list or tuple
+    by its number (negative from the end), anything else missing."""
+    for segment in segments:
+        if isinstance(value, Mapping):
+            if segment not in value:
+                return None
+            value = value[segment]
+        elif isinstance(value, list | tuple) and segment.isdigit():
+            index = int(segment)
+            if index >= len(value):
+                return None
+            value = value[index]
+        else:
+            return None
+    return value
+
+
+_SEGMENTS = st.sampled_from(["a", "b", "0", "1", "2"])
+_LEAVES = st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=3)
+_TREES = st.recursive(
+    _LEAVES,
+    lambda inner: (
+        st.dictionaries(_SEGMENTS, inner, max_size=3)
+        | st.dictionaries(_SEGMENTS, inner, max_size=3).map(MappingProxyType)
+        | st.lists(inner, max_size=3)
+        | st.lists(inner, max_size=3).map(tuple)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+@given(tree=_TREES, segments=st.lists(_SEGMENTS, min_size=0, max_size=4))
+@example(tree={"0": {"1": "x"}}, segments=["0", "1"])  # numeric text in mappings, not indexes
+@example(tree=MappingProxyType({"a": [None, ("y",)]}), segments=["a", "1", "0"])
+def test_a_reference_reads_what_a_plain_walk_of_the_result_finds(
+    tree: Any, segments: list[str]
+) -> None:
+    """Over dicts, other mappings, lists and tuples, a reference finds what a plain walk finds,
+    and null where the walk finds nothing (the fast path for dicts changes no answer)."""
+    reference = ".".join(["result", *segments])
+    rendered = response({"value": reference}).render({"result": tree})
+    assert rendered == {"value": _walk(tree, segments)}
