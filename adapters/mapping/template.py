@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from adapters.mapping.converters import ConversionError, Converter
@@ -276,16 +277,14 @@ class _Compiler:
             found = rows(scope)
             if found is MISSING or found is None:
                 return MISSING
-            amount: Any = 0
+            amounts = []
             for row in found if isinstance(found, list | tuple) else [found]:
                 value: Any = row
                 for key in keys:
                     value = value.get(key) if isinstance(value, Mapping) else None
-                if isinstance(value, int | float) and not isinstance(value, bool):
-                    amount += value
-                elif value is not None:
-                    raise ConversionError(f"{source}: {field_path} is not a number: {value!r}")
-            return amount
+                if value is not None:
+                    amounts.append(_addend(value, source, field_path))
+            return _total(amounts)
 
         return total
 
@@ -307,6 +306,32 @@ class _Compiler:
                 continue
             chain.append((name, self.converters[name]))
         return chain
+
+
+def _addend(value: Any, source: str, field_path: str) -> int | float | Decimal:
+    """A number to add up: JSON's and XML-RPC's ints and floats, SOAP's decimals, or the text of
+    a number (payloads in XML carry numbers as text)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            pass
+        else:
+            if number.is_finite():
+                return number
+    raise ConversionError(f"{source}: {field_path} is not a number: {value!r}")
+
+
+def _total(amounts: list[int | float | Decimal]) -> int | float | Decimal:
+    """Their sum, as a JSON number: exact when any is a decimal, and whole when it is whole."""
+    if not any(isinstance(amount, Decimal) for amount in amounts):
+        return sum(amounts)
+    exact = sum(
+        (Decimal(str(a)) if isinstance(a, float) else Decimal(a) for a in amounts), Decimal(0)
+    )
+    return int(exact) if exact == exact.to_integral_value() else float(exact)
 
 
 def _is_reference(text: str, roots: frozenset[str]) -> bool:

@@ -102,6 +102,7 @@ class _Compiler:
                 route.response, (*where, "response"), RESPONSE_ROOTS | item | alias, True
             )
         self._check_path_references(where, path_params, request, response)
+        self._check_caller_references(where, route, request)
         refs = self._references(where, route)
         includes = self._includes(where, route)
         answer_with = self._answer_with(where, route)
@@ -175,6 +176,24 @@ class _Compiler:
                             + (", ".join(path_params) or "(the path has no {parameters})"),
                         )
                     )
+
+    def _check_caller_references(
+        self, where: tuple[str | int, ...], route: Route, request: Template | None
+    ) -> None:
+        """A public route's answers are cached once for every caller: they cannot depend on one."""
+        if not route.public or request is None:
+            return
+        for ref in sorted(request.references):
+            if ref == "auth" or ref.startswith("auth."):
+                self.issues.append(
+                    self.settings.issue(
+                        (*where, "request"),
+                        f"{ref} names the caller, but this route is public: its answers are "
+                        "shared by every caller",
+                        expected="no auth. references, or a route that is not public",
+                        value=ref,
+                    )
+                )
 
     def _references(self, where: tuple[str | int, ...], route: Route) -> dict[str, Template | None]:
         result_root, item_root = frozenset({"result"}), frozenset({"item"})

@@ -159,6 +159,7 @@ class RouteHandler:
             "body": inputs.body,
             "page": inputs.page.scope() if inputs.page else {},
             "etag": inputs.etag,
+            "auth": inputs.auth or {},
         }
         fan = self.route.fan_out
         if fan is not None:
@@ -199,10 +200,15 @@ class RouteHandler:
         """Answer a write with the resource as its GET route shows it (same shape, same ETag)."""
         assert self.route.answer_with is not None and self.compiled.answer_with is not None
         reader = self.context.handlers[self.route.answer_with.route]
-        return await reader.produce_from(self.compiled.answer_with.render(scope))
+        return await reader.produce_from(
+            self.compiled.answer_with.render(scope), auth=scope.get("auth")
+        )
 
-    async def produce_from(self, params: Mapping[str, Any]) -> Produced:
-        """This route's answer for params another route rendered (includes, answer_with).
+    async def produce_from(
+        self, params: Mapping[str, Any], *, auth: Mapping[str, Any] | None = None
+    ) -> Produced:
+        """This route's answer for params another route rendered (includes, answer_with), for
+        the caller ``auth`` describes.
 
         The params go through this route's own validation, as a client's would.
         """
@@ -217,7 +223,7 @@ class RouteHandler:
         if errors:
             raise validation_problem(errors)
         page = start_page(self.route.pagination, None, None) if self.route.pagination else None
-        return await self.produce(Inputs(valid_path, valid_query, {}, None, page))
+        return await self.produce(Inputs(valid_path, valid_query, {}, None, page, auth=auth))
 
     async def _current_token(self, inputs: Inputs) -> str | None:
         """A PATCH without If-Match reads the current concurrency token through the GET route."""

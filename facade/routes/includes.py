@@ -55,7 +55,8 @@ async def _one_include(
             return None, forbidden(principal.missing(access.scopes))
     try:
         produced = await target.produce_from(
-            handler.compiled.includes[name].render({"result": data})
+            handler.compiled.includes[name].render({"result": data}),
+            auth=principal.template_view(),
         )
     except Problem as problem:
         return None, problem

@@ -38,6 +38,8 @@ class Inputs:
     etag: str | None = None
     idempotency_key: str | None = None
     caller: str | None = None  # the principal's id: a queued write is visible to it alone
+    #: the caller as request templates see it (``auth.subject``, ``auth.kind``, ``auth.scopes``)
+    auth: Mapping[str, Any] | None = None
 
 
 async def read_inputs(
@@ -79,8 +81,11 @@ async def read_inputs(
     # Templates see declared header parameters only (validated), never the caller's
     # credentials; the request id travels with queued writes.
     headers["X-Request-ID"] = request.get(REQUEST_ID, "")
-    caller = request.get(PRINCIPAL, ANONYMOUS).id
-    return Inputs(path, query, headers, body, page, etag, caller=caller), fields, includes
+    principal = request.get(PRINCIPAL, ANONYMOUS)
+    inputs = Inputs(
+        path, query, headers, body, page, etag, caller=principal.id, auth=principal.template_view()
+    )
+    return inputs, fields, includes
 
 
 async def read_body(handler: RouteHandler, request: web.Request, errors: list[FieldError]) -> Any:

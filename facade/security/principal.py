@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["ANONYMOUS", "Principal"]
 
@@ -26,6 +26,11 @@ class Principal:
     @property
     def id(self) -> str:
         return f"{self.kind}:{self.subject}"
+
+    def template_view(self) -> dict[str, Any]:
+        """What request templates read under ``auth.``: the subject, the credential's kind and
+        the granted scopes (sorted), never the credential itself."""
+        return {"subject": self.subject, "kind": self.kind, "scopes": sorted(self.scopes)}
 
     @property
     def authenticated(self) -> bool:

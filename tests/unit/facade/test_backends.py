@@ -90,6 +90,24 @@ async def test_path_reference_must_be_a_route_parameter(tmp_path: Path) -> None:
     assert "path.idd is not a parameter of this route's path (did you mean 'id'?)" in found
 
 
+async def test_a_public_route_cannot_pass_the_caller_to_its_backend(tmp_path: Path) -> None:
+    """A public route's answers are cached once for everyone, so ``auth.`` in its request
+    template is refused at load; the same reference on a guarded route is accepted."""
+    guarded = BASE.replace("request: {id: path.id}", "request: {id: path.id, by: auth.subject}")
+    (found,) = await issues(
+        tmp_path, guarded.replace("operation: get", "operation: get\n    public: true")
+    )
+    assert 'routes."GET /api/v1/things/{id}".request: auth.subject names the caller' in found
+    assert "this route is public" in found
+    backends = await open_backends(settings(tmp_path, guarded), registry())
+    scope = {"path": {"id": "1"}, "auth": {"subject": "app"}}
+    assert backends.routes["GET /api/v1/things/{id}"].request.render(scope) == {
+        "id": "1",
+        "by": "app",
+    }
+    await backends.close()
+
+
 async def test_unknown_kind_from_the_registry_is_reported(tmp_path: Path) -> None:
     """A kind the loader accepted but no adapter registers is reported with the known kinds."""
     text = BASE.replace("kind: memory", "kind: memroy")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -192,6 +193,24 @@ def test_sum_adds_a_field_over_a_list() -> None:
     }
     assert t.render({"result": {"rows": {"q": {"on_hand": 3}}}}) == {"total": 3}
     assert t.render({"result": {}}) == {"total": None}
+
+
+def test_sum_adds_soap_decimals_and_numbers_given_as_text() -> None:
+    """SOAP's xsd:decimal values and the text of numbers (XML payloads) add up to a JSON number,
+    exactly, whole when whole; text that is not a finite number is a conversion error."""
+    t = response({"total": {"sum": "result.rows", "of": "qty"}})
+
+    def rows(*values: object) -> dict[str, object]:
+        return {"result": {"rows": [{"qty": value} for value in values]}}
+
+    assert t.render(rows(Decimal("1.10"), Decimal("2.20"), 3)) == {"total": 6.3}
+    assert t.render(rows(Decimal("1.5"), Decimal("2.5"))) == {"total": 4}
+    assert isinstance(t.render(rows(Decimal("1.5"), Decimal("2.5")))["total"], int)
+    assert t.render(rows("396", " 4 ", 0.1)) == {"total": 400.1}
+    assert t.render(rows(2, 5)) == {"total": 7}
+    for bad in ("many", "NaN", True):
+        with pytest.raises(ConversionError, match="qty is not a number"):
+            t.render(rows(1, bad))
 
 
 def _walk(value: Any, segments: list[str]) -> Any:
