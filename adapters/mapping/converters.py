@@ -70,19 +70,36 @@ def iso_date(value: Any) -> Any:
         raise ConversionError(f"not a date: {value!r}") from exc
 
 
+#: Decimal exponents beyond this are refused: ``1E+1000000`` is a valid decimal, and writing it
+#: out (or making it an int) would take the event loop for minutes.
+MAX_DECIMAL_EXPONENT = 1000
+
+
 def _decimal(value: Any) -> Decimal | None:
-    """Nothing (None, Odoo's False, empty text) is None; zero is zero.
+    """Nothing (None, Odoo's False, empty text) is None; zero is zero; anything else must be a
+    finite decimal of sane size.
 
     Not ``value in (None, False, "")``: ``0 == False``, so that read every zero as nothing.
     """
-    if type(value) is Decimal:  # what the SOAP decoders give for xsd:decimal
-        return value
     if value is None or value is False or value == "":
         return None
-    try:
-        return Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ConversionError(f"not a decimal number: {value!r}") from exc
+    if type(value) is Decimal:  # what the SOAP decoders give for xsd:decimal
+        number = value
+    else:
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation as exc:
+            raise ConversionError(f"not a decimal number: {value!r}") from exc
+    return bounded(number, value)
+
+
+def bounded(number: Decimal, value: Any) -> Decimal:
+    """``number`` if finite and at most ``MAX_DECIMAL_EXPONENT`` digits either side of the point."""
+    if not number.is_finite():
+        raise ConversionError(f"not a finite number: {value!r}")
+    if abs(number.adjusted()) > MAX_DECIMAL_EXPONENT:
+        raise ConversionError(f"out of range: {str(value)[:40]!r}")
+    return number
 
 
 def decimal_string(value: Any) -> Any:

@@ -25,12 +25,13 @@ params and becomes ``null`` in responses, so clients always see the same shape.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from adapters.mapping.converters import ConversionError, Converter
+from adapters.mapping.converters import ConversionError, Converter, bounded
 
 __all__ = ["MISSING", "MappingError", "Template", "compile_template"]
 
@@ -311,17 +312,14 @@ class _Compiler:
 def _addend(value: Any, source: str, field_path: str) -> int | float | Decimal:
     """A number to add up: JSON's and XML-RPC's ints and floats, SOAP's decimals, or the text of
     a number (payloads in XML carry numbers as text)."""
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
         return value
-    if isinstance(value, str):
+    if isinstance(value, Decimal | str):
         try:
-            number = Decimal(value)
-        except InvalidOperation:
+            return bounded(Decimal(value), value)
+        except (InvalidOperation, ConversionError):
             pass
-        else:
-            if number.is_finite():
-                return number
-    raise ConversionError(f"{source}: {field_path} is not a number: {value!r}")
+    raise ConversionError(f"{source}: {field_path} is not a number: {str(value)[:40]!r}")
 
 
 def _total(amounts: list[int | float | Decimal]) -> int | float | Decimal:

@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from adapters.mapping.converters import MAX_DECIMAL_EXPONENT
+
 __all__ = [
     "canonical_json",
     "etag_for",
@@ -23,6 +25,10 @@ __all__ = [
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
+        # In full ("1234.50"), unless that would be enormous: a backend's 1E+1000000 written
+        # out is a megabyte, and 1E+999999999 a gigabyte.
+        if value.is_finite() and abs(value.adjusted()) > MAX_DECIMAL_EXPONENT:
+            return str(value)
         return format(value, "f")
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")

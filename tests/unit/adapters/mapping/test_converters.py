@@ -53,6 +53,35 @@ def test_a_zero_amount_is_zero_not_nothing(zero: object) -> None:
         assert C["decimal"](nothing) is None and C["number"](nothing) is None
 
 
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "1E+1000000",
+        Decimal("1E+999999999"),
+        "-1e-5000",
+        "NaN",
+        "sNaN",
+        "Infinity",
+        float("inf"),
+        float("nan"),
+    ],
+)
+@pytest.mark.parametrize("converter", ["decimal", "number", "int"])
+def test_a_number_no_client_could_use_is_a_conversion_error_at_once(
+    hostile: object, converter: str
+) -> None:
+    """Non-finite values and exponents past 1000 are refused as conversion errors (a 502), not
+    written out over minutes of event loop, nor raised as OverflowError or InvalidOperation."""
+    with pytest.raises(ConversionError):
+        C[converter](hostile)
+
+
+def test_the_largest_sane_decimal_still_converts() -> None:
+    """Exponents up to 1000 either way are read as usual: the bound is about abuse, not money."""
+    assert C["decimal"]("1E+1000") == "1" + "0" * 1000
+    assert C["number"]("1.5E-1000") == float("1.5E-1000")
+
+
 def test_dates_booleans_and_csv() -> None:
     """Dates normalise to YYYY-MM-DD, legacy booleans ('X', 'yes') parse, CSV splits and trims."""
     assert C["date"]("2026-01-05T00:00:00") == "2026-01-05"
