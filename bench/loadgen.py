@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import math
+import statistics
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -43,6 +44,20 @@ class LoadResult:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "rps": round(self.rps, 1)}
+
+    @classmethod
+    def combined(cls, windows: Sequence[LoadResult]) -> LoadResult:
+        """Several measured windows of one scenario as one: counts and time add up; p50 and p99
+        are the median of the windows' (the answers themselves are not kept to pool)."""
+        return cls(
+            requests=sum(w.requests for w in windows),
+            duration_s=round(sum(w.duration_s for w in windows), 3),
+            p50_ms=statistics.median(w.p50_ms for w in windows),
+            p99_ms=statistics.median(w.p99_ms for w in windows),
+            errors=sum(w.errors for w in windows),
+            non_2xx=sum(w.non_2xx for w in windows),
+            marked=sum(w.marked for w in windows),
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LoadResult:

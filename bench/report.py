@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bench.breaker import BREAKER_CONNECTIONS, PROBES
@@ -77,9 +78,27 @@ def _scenario_row(scenario: ScenarioResult, bare_rps: float | None) -> list[str]
     ]
 
 
+def _rounds_method(meta: dict[str, Any]) -> list[str]:
+    rounds = meta.get("rounds", 1)
+    if rounds <= 1:
+        return []
+    return [
+        f"- Rounds: the measured time is split into {rounds} windows of "
+        f"{meta['duration_s'] / rounds:g} s, and each round measures every scenario once, in "
+        "the same order. The host's speed drifts over minutes, so the two sides of a ratio are "
+        "measured alternately across the whole run rather than minutes apart. A scenario's "
+        "requests, time and CPU add its windows up; its p50/p99 are the median of the windows'. "
+        "The breaker-open and cold-GET scenarios run once, after the rounds."
+    ]
+
+
 def _header(run: RunResult) -> list[str]:
     meta = run.meta
-    warmup = f" after {meta['warmup_s']:g} s of unmeasured warm-up" if meta.get("warmup_s") else ""
+    rounds = meta.get("rounds", 1)
+    warmup = ""
+    if meta.get("warmup_s"):
+        warmup = f", each after {meta['warmup_s']:g} s of unmeasured warm-up"
+    windows = f" in {rounds} rounds of {meta['duration_s'] / rounds:g} s" if rounds > 1 else ""
     memory = f", {meta['memory_gib']} GiB RAM" if meta.get("memory_gib") else ""
     return [
         "# veneer benchmark report",
@@ -97,7 +116,7 @@ def _header(run: RunResult) -> list[str]:
                 [
                     "load",
                     f"{meta['loadgen']}, {meta['threads']} thread(s), {meta['connections']} "
-                    f"connections, {meta['duration_s']:g} s per scenario{warmup}",
+                    f"connections, {meta['duration_s']:g} s per scenario{windows}{warmup}",
                 ],
                 ["run time", f"{meta.get('elapsed_s', 0):.0f} s"],
             ],
@@ -218,6 +237,7 @@ def _method(run: RunResult) -> list[str]:
         f"- Load: {meta['connections']} keep-alive connections send GETs back to back for "
         f"{meta['duration_s']:g} s per scenario. A single GET first checks the route answers 2xx "
         "(and warms the cached route). p50/p99 are the load generator's latency percentiles.",
+        *_rounds_method(meta),
         *_builtin_caveat(meta),
         f"- The same request everywhere: order {ORDER} (five lines), customer 7, SKU 1000-GR. The "
         "bare peer answers the gateway's own JSON for that order, as pre-encoded bytes.",

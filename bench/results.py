@@ -30,6 +30,8 @@ class ScenarioResult:
     evidence: dict[str, Any] = field(default_factory=dict)  # scenario-specific observations
     foreign_cpu_cores: float | None = None  # CPU used by other processes meanwhile (bench.cpu)
     cpu_s: dict[str, float] = field(default_factory=dict)  # "target"/"sandbox" → CPU seconds used
+    #: the measured windows, one per round; ``load`` is their sum (bench.runner)
+    windows: list[LoadResult] = field(default_factory=list)
 
     def cpu_us_per_request(self, party: str) -> float | None:
         """Microseconds of CPU ``party`` spent per answered request in the measured window."""
@@ -59,12 +61,14 @@ class ScenarioResult:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["load"] = self.load.to_json() if self.load else None
+        data["windows"] = [window.to_json() for window in self.windows]
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ScenarioResult:
         load = LoadResult.from_json(data["load"]) if data.get("load") else None
-        return cls(**{**data, "load": load})
+        windows = [LoadResult.from_json(w) for w in data.get("windows", [])]
+        return cls(**{**data, "load": load, "windows": windows})
 
 
 @dataclass

@@ -62,3 +62,17 @@ async def test_run_load_counts_a_refused_connection_as_an_error() -> None:
     """No server at all: every attempt is an error, none an answer."""
     result = await run_load("http://127.0.0.1:9/", connections=1, duration=0.1)
     assert result.requests == 0 and result.errors > 0
+
+
+def test_windows_combine_into_one_result_with_median_percentiles() -> None:
+    """Counts and time add up over a scenario's windows; p50/p99 are the windows' medians."""
+    windows = [
+        LoadResult(requests=100, duration_s=2.5, p50_ms=1.0, p99_ms=9.0, errors=1),
+        LoadResult(requests=300, duration_s=2.5, p50_ms=3.0, p99_ms=4.0, non_2xx=2),
+        LoadResult(requests=200, duration_s=2.5, p50_ms=2.0, p99_ms=5.0, marked=7),
+    ]
+    combined = LoadResult.combined(windows)
+    assert combined == LoadResult(
+        requests=600, duration_s=7.5, p50_ms=2.0, p99_ms=5.0, errors=1, non_2xx=2, marked=7
+    )
+    assert combined.rps == 80.0

@@ -179,3 +179,18 @@ def test_a_ratio_says_what_each_side_cost_per_request_when_measured() -> None:
         "CPU per request"
         not in ratio_target(run_of(scenario("a", 500), peer), "t", "a", "b", 0.5).note
     )
+
+
+def test_a_run_in_rounds_says_so_and_keeps_its_windows_through_json() -> None:
+    """The report names the rounds and their length; each scenario's windows survive the JSON."""
+    measured = scenario("bare", 20000)
+    measured.windows = [measured.load, measured.load] if measured.load else []
+    run = run_of(measured)
+    run.meta.update(mode="full", duration_s=10, rounds=4, warmup_s=0.5)
+    again = RunResult.from_json(run.to_json())
+    markdown = render_markdown(again, evaluate(again), notes=None)
+    assert again == run
+    assert "10 s per scenario in 4 rounds of 2.5 s, each after 0.5 s of unmeasured warm-up" in (
+        markdown
+    )
+    assert "- Rounds: the measured time is split into 4 windows of 2.5 s" in markdown
