@@ -2,7 +2,9 @@
 
 Before a schema sees it, a body may nest at most :data:`MAX_DEPTH` levels and hold no string
 (value or key) longer than ``api.max_string_length``: jsonschema's ``pattern`` and ``format``
-checks on a megabyte string are where a small body turns into a lot of CPU.
+checks on a megabyte string are where a small body turns into a lot of CPU. Nor may a string
+hold a character XML cannot carry (a control character, U+FFFE, U+FFFF): a SOAP or XML-RPC
+request holding one is not XML, and the client, not the backend, should hear about it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from facade.routes.params import FieldError
+from facade.routes.params import FieldError, uncarriable
 
 __all__ = ["BodyValidator", "check_body_schema"]
 
@@ -42,10 +44,16 @@ def _hostile(value: Any, max_depth: int, max_string: int) -> FieldError | None:
         if isinstance(node, str):
             if len(node) > max_string:
                 return FieldError(where, f"longer than {max_string} characters")
+            reason = uncarriable(node)
+            if reason is not None:
+                return FieldError(where, reason)
         elif isinstance(node, dict):
             for key, child in node.items():
                 if len(key) > max_string:
                     return FieldError(where, f"a key longer than {max_string} characters")
+                reason = uncarriable(key)
+                if reason is not None:
+                    return FieldError(where, f"a key {reason}")
                 stack.append((child, depth + 1, f"{where}.{key[:64]}"))
         elif isinstance(node, list):
             stack.extend((child, depth + 1, f"{where}.{i}") for i, child in enumerate(node))

@@ -9,6 +9,7 @@ inside a segment, so ``/customers/..%2F..%2Fadmin`` would otherwise arrive as ``
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,12 +18,31 @@ from typing import Any
 from facade.problems import Problem
 from facade.settings import Param
 
-__all__ = ["RESERVED_QUERY", "FieldError", "ParamValidator", "validation_problem"]
+__all__ = [
+    "RESERVED_QUERY",
+    "UNCARRIABLE",
+    "FieldError",
+    "ParamValidator",
+    "uncarriable",
+    "validation_problem",
+]
 
 #: Query parameters the gateway itself understands on the routes where they apply.
 RESERVED_QUERY = {"fields", "limit", "cursor", "include"}
 _PATH_DEFAULT = Param(in_="path", required=True, max_length=128)
 _PATH_UNSAFE = re.compile(r"[/\\\x00-\x1f\x7f]|^\.{1,2}$|%(?:2[eEfF]|5[cC]|00)")
+#: Characters no text may carry: C0 controls (tab, newline and carriage return excepted) and
+#: the noncharacters U+FFFE and U+FFFF. XML 1.0 cannot carry them at all (a SOAP or XML-RPC
+#: request holding one is not XML), and no legacy text field wants them.
+UNCARRIABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def uncarriable(text: str) -> str | None:
+    """Why ``text`` cannot be passed on (the first such character), or None."""
+    found = UNCARRIABLE.search(text)
+    if found is None:
+        return None
+    return f"contains U+{ord(found.group()):04X}, a character no XML text can carry"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +136,8 @@ class ParamValidator:
                 value = float(raw)
             except ValueError:
                 raise ValueError(f"not a number: {raw[:40]!r}") from None
+            if not math.isfinite(value):
+                raise ValueError(f"not a finite number: {raw[:40]!r}")
         elif kind == "boolean":
             if raw.lower() not in {"true", "false", "1", "0"}:
                 raise ValueError("not a boolean (true or false)")
@@ -124,6 +146,9 @@ class ParamValidator:
             value = raw
             if any(ord(c) < 32 for c in raw):
                 raise ValueError("control characters are not allowed")
+            reason = uncarriable(raw)  # the noncharacters; the controls are refused above
+            if reason is not None:
+                raise ValueError(reason)
         if spec.enum and str(value) not in spec.enum:
             raise ValueError(f"must be one of: {', '.join(spec.enum)}")
         pattern = self._patterns.get(name)

@@ -109,6 +109,37 @@ async def test_overlong_strings_are_refused_before_the_schema(
     assert memory(client).calls == []
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "code_point"),
+    [
+        ({"name": "a\x00b"}, "body.name", "U+0000"),
+        ({"name": "bell\x07"}, "body.name", "U+0007"),
+        ({"list": ["ok", "esc\x1b[31m"]}, "body.list.1", "U+001B"),
+        ({"name": "a\ufffeb"}, "body.name", "U+FFFE"),
+        ({"bad\x01key": 1}, "body", "U+0001"),
+    ],
+)
+async def test_text_xml_cannot_carry_is_refused_before_any_backend(
+    client: TestClient, body: object, field: str, code_point: str
+) -> None:
+    """A control character or noncharacter in a body string or key is a 400 naming the field and
+    the character: a SOAP or XML-RPC request holding it would not be XML."""
+    response = await client.put("/api/v1/things/1", json=body, headers=WRITER)
+    problem = await response.json(content_type=None)
+    assert response.status == 400 and problem["code"] == "validation_failed"
+    assert problem["errors"][0]["field"] == field
+    assert code_point in problem["errors"][0]["message"]
+    assert memory(client).calls == []
+
+
+async def test_tabs_and_line_breaks_in_text_pass(client: TestClient) -> None:
+    """Multi-line notes are ordinary text: tab, newline and carriage return reach the backend."""
+    note = {"note": "line one\r\nline two\tend"}
+    response = await client.put("/api/v1/things/1", json=note, headers=WRITER)
+    assert response.status == 200, await response.text()
+    assert memory(client).calls[-1][1]["record"] == note
+
+
 async def test_deep_nesting_is_refused(client: TestClient) -> None:
     """A body nested 10,000 deep is measured without recursion and refused."""
     deep = "[" * 10_000 + "]" * 10_000
