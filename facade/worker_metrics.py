@@ -97,10 +97,9 @@ def merge(
 
     def add(snapshot: Snapshot, family: Metric) -> None:
         summed = family.type in _SUMMED
-        if not summed and (family.name in shared and snapshot is not own):
-            return
-        if not summed and snapshot.pid not in alive and snapshot is not own:
-            return
+        if not summed and snapshot is not own:
+            if family.name in shared or snapshot.pid not in alive:
+                return  # the store's gauges are the scraped worker's; a dead worker has no state
         if family.name not in merged:
             merged[family.name] = Metric(family.name, family.documentation, family.type)
             values[family.name] = {}
