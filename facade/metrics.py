@@ -23,6 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from facade.worker_metrics import WORKER_LABEL
 from resilience import BreakerTransition, BulkheadRejected, EventBus, RetryAttempt
 from resilience.breaker_registry import BreakerRegistry
 
@@ -200,6 +201,22 @@ class Metrics:
         if self.workers is not None:
             self.read_states(breakers)
             self.workers.publish(self.registry.collect())
+
+    def breaker_states_by_worker(self, breakers: BreakerRegistry) -> dict[str, dict[str, str]]:
+        """Under ``serve --workers N``: each breaker's automatic state in every live worker, by
+        slot, from their latest numbers (this worker's live); empty for a single process."""
+        if self.workers is None:
+            return {}
+        self.read_states(breakers)
+        families = self.workers.gather(self.registry.collect(), shared=SHARED_GAUGES)
+        names = {value: name for name, value in BREAKER_STATE_VALUES.items()}
+        states: dict[str, dict[str, str]] = {}
+        for family in families:
+            if family.name == "veneer_breaker_state":
+                for sample in family.samples:
+                    breaker, slot = sample.labels["breaker"], sample.labels[WORKER_LABEL]
+                    states.setdefault(breaker, {})[slot] = names.get(int(sample.value), "unknown")
+        return states
 
     async def render(self, breakers: BreakerRegistry, outbox: Any | None) -> web.Response:
         self.read_states(breakers)

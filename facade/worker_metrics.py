@@ -97,9 +97,10 @@ def merge(
 
     def add(snapshot: Snapshot, family: Metric) -> None:
         summed = family.type in _SUMMED
-        if not summed and snapshot is not own:
-            if family.name in shared or snapshot.pid not in alive:
-                return  # the store's gauges are the scraped worker's; a dead worker has no state
+        # The store's gauges are the scraped worker's own; a dead worker has no state to show.
+        skipped = snapshot is not own and (family.name in shared or snapshot.pid not in alive)
+        if skipped and not summed:
+            return
         if family.name not in merged:
             merged[family.name] = Metric(family.name, family.documentation, family.type)
             values[family.name] = {}

@@ -61,6 +61,8 @@ def add_ops(
     app.router.add_get("/ops/events", feed.handler(authorize))
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/readyz", readiness_handler(runtime, reloader))
-    add_ops_routes(app, runtime, audit, authorize)
+    add_ops_routes(
+        app, runtime, audit, authorize, lambda: metrics.breaker_states_by_worker(runtime.breakers)
+    )
     if reloader is not None:
         app.router.add_post("/ops/reload", reload_handler(reloader, authorize))

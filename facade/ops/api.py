@@ -90,10 +90,18 @@ async def read_object(request: web.Request) -> dict[str, Any]:
 class OpsApi:
     """One method per endpoint; every change is authorised as a write and audited."""
 
-    def __init__(self, runtime: Runtime, audit: AuditLog | None, authorize: Authorize) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        audit: AuditLog | None,
+        authorize: Authorize,
+        states_by_worker: Callable[[], dict[str, dict[str, str]]] = dict,
+    ) -> None:
         self.runtime = runtime
         self.audit = audit
         self.authorize = authorize
+        #: breaker → worker slot → state, under ``serve --workers N`` (facade.worker_metrics)
+        self.states_by_worker = states_by_worker
 
     def _breaker(self, name: str) -> Any:
         breaker = self.runtime.breakers.find(name)
@@ -107,10 +115,16 @@ class OpsApi:
         return self.runtime.outbox
 
     async def list_breakers(self, request: web.Request) -> web.Response:
+        """Every breaker as this process sees it; under workers, also each worker's state."""
         await self.authorize(request, False)
-        return ops_json(
-            {"breakers": [snapshot_json(b.snapshot()) for b in self.runtime.breakers.all()]}
-        )
+        by_worker = self.states_by_worker()
+        listed = []
+        for breaker in self.runtime.breakers.all():
+            entry = snapshot_json(breaker.snapshot())
+            if by_worker:
+                entry["workers"] = by_worker.get(breaker.name, {})
+            listed.append(entry)
+        return ops_json({"breakers": listed})
 
     async def show_breaker(self, request: web.Request) -> web.Response:
         await self.authorize(request, False)
@@ -214,9 +228,13 @@ class OpsApi:
 
 
 def add_ops_routes(
-    app: web.Application, runtime: Runtime, audit: AuditLog | None, authorize: Authorize
+    app: web.Application,
+    runtime: Runtime,
+    audit: AuditLog | None,
+    authorize: Authorize,
+    states_by_worker: Callable[[], dict[str, dict[str, str]]] = dict,
 ) -> None:
-    api = OpsApi(runtime, audit, authorize)
+    api = OpsApi(runtime, audit, authorize, states_by_worker)
     app.router.add_get("/ops/breakers", api.list_breakers)
     app.router.add_get("/ops/breakers/{name}", api.show_breaker)
     app.router.add_post("/ops/breakers/{name}", api.force_breaker)

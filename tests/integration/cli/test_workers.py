@@ -268,6 +268,16 @@ def post_force(port: int, state: str) -> dict[str, Any]:
         return answer
 
 
+def erp_by_worker(port: int) -> dict[str, str]:
+    """The ERP breaker's state in each worker, as /ops/breakers lists it (a new connection)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/ops/breakers", headers={"Authorization": f"Bearer {OPS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=2) as reply:
+        listed = json.loads(reply.read())["breakers"]
+    return dict(next(b for b in listed if b["name"] == "erp")["workers"])
+
+
 def test_a_breaker_forced_on_one_worker_is_forced_on_every_worker(
     gateway: tuple[ManagedProcess, int],
 ) -> None:
@@ -280,6 +290,11 @@ def test_a_breaker_forced_on_one_worker_is_forced_on_every_worker(
 
     assert forced["state"] == "forced_open" and forced["shared"] is True
     until_every_worker(port, workers, lambda a: a["degraded_backends"] == ["erp"], "both forced")
+    until(  # and /ops/breakers, asked of either, says so for each worker slot
+        lambda: erp_by_worker(port) == {"0": "forced_open", "1": "forced_open"},
+        "both workers' states listed",
+        supervisor,
+    )
     assert post_force(port, "auto")["shared"] is True
     until_every_worker(port, workers, lambda a: a["degraded_backends"] == [], "both automatic")
 

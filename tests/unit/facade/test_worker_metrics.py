@@ -21,6 +21,7 @@ from facade.worker_metrics import (
     WorkerMetrics,
     merge,
 )
+from resilience.breaker_config import BreakerConfig
 from resilience.breaker_registry import BreakerRegistry
 from resilience.clock import FakeClock
 from resilience.events import EventBus
@@ -196,3 +197,26 @@ class _Registry:
 
     def collect(self) -> list[Metric]:
         return self.families
+
+
+def test_each_workers_breaker_states_are_listed_by_slot(tmp_path: Path) -> None:
+    """What /ops/breakers adds under workers: every live worker's state of every breaker, by
+    slot, its own read live; a single process lists none."""
+
+    def worker(slot: str, pid: int, erp_forced: bool) -> tuple[Metrics, BreakerRegistry]:
+        breakers = BreakerRegistry(clock=FakeClock(), events=EventBus())
+        for name in ("erp", "crm"):
+            breakers.get(name, BreakerConfig())
+        if erp_forced:
+            breakers.get("erp", BreakerConfig()).force("forced_open", reason="maintenance")
+        return Metrics(WorkerMetrics(tmp_path, slot, pid=pid)), breakers
+
+    other, other_breakers = worker("1", os.getppid(), erp_forced=True)
+    other.publish(other_breakers)
+    own, own_breakers = worker("0", os.getpid(), erp_forced=False)
+
+    assert own.breaker_states_by_worker(own_breakers) == {
+        "crm": {"0": "closed", "1": "closed"},
+        "erp": {"0": "closed", "1": "forced_open"},
+    }
+    assert Metrics().breaker_states_by_worker(own_breakers) == {}
