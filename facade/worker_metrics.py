@@ -21,6 +21,8 @@ second. A single process writes nothing and answers its own registry, as before.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,7 @@ __all__ = [
     "Snapshot",
     "WorkerMetrics",
     "merge",
+    "run_directory",
 ]
 
 log = structlog.get_logger("veneer.metrics")
@@ -44,6 +47,7 @@ METRICS_DIR_ENV = "VENEER_METRICS_DIR"
 WORKER_SLOT_ENV = "VENEER_WORKER_SLOT"
 WORKER_LABEL = "worker"
 _SUMMED = frozenset({"counter", "histogram"})
+_RUN_PREFIX = "veneer-metrics-"
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,20 @@ class WorkerMetrics:
         others = list(self.others())
         alive = {snapshot.pid for snapshot in others if _running(snapshot.pid)}
         return merge(Snapshot(self.pid, self.slot, list(own)), others, alive=alive, shared=shared)
+
+
+def run_directory(parent: Path | None = None) -> Path:
+    """A new metrics directory for this supervisor's run, named after its pid.
+
+    A supervisor killed outright cannot remove its directory: the next one removes those whose
+    supervisor is no longer running.
+    """
+    parent = Path(tempfile.gettempdir()) if parent is None else parent
+    for stale in parent.glob(f"{_RUN_PREFIX}*"):
+        pid = stale.name.removeprefix(_RUN_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{_RUN_PREFIX}{os.getpid()}-", dir=parent))
 
 
 def _running(pid: int) -> bool:

@@ -38,7 +38,6 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from typing import Literal, cast, get_args
 
 import structlog
 
-from facade.worker_metrics import METRICS_DIR_ENV, WORKER_SLOT_ENV
+from facade.worker_metrics import METRICS_DIR_ENV, WORKER_SLOT_ENV, run_directory
 
 __all__ = [
     "SUPERVISOR_FD_ENV",
@@ -265,7 +264,7 @@ def supervise(config: Path, host: str, port: int, workers: int) -> int:
     os.set_blocking(inbox, False)
     os.set_blocking(requests, False)
     # Each worker writes its numbers here; a scrape of any of them adds up all (worker_metrics).
-    metrics = Path(tempfile.mkdtemp(prefix="veneer-metrics-"))
+    metrics = run_directory()
     crew = [_spawn(config, host, port, requests, slot, metrics) for slot in range(workers)]
     relay = Relay(crew)
     log.info(

@@ -20,6 +20,7 @@ from facade.worker_metrics import (
     Snapshot,
     WorkerMetrics,
     merge,
+    run_directory,
 )
 from resilience.breaker_config import BreakerConfig
 from resilience.breaker_registry import BreakerRegistry
@@ -220,3 +221,20 @@ def test_each_workers_breaker_states_are_listed_by_slot(tmp_path: Path) -> None:
         "erp": {"0": "closed", "1": "forced_open"},
     }
     assert Metrics().breaker_states_by_worker(own_breakers) == {}
+
+
+def test_a_run_directory_left_by_a_killed_supervisor_is_removed_by_the_next(tmp_path: Path) -> None:
+    """A new run's directory is named after its supervisor; a directory whose supervisor is gone
+    is removed, one whose supervisor runs (or that is not ours) is left alone."""
+    abandoned = tmp_path / f"veneer-metrics-{dead_pid()}-abc"
+    running = tmp_path / f"veneer-metrics-{os.getppid()}-def"
+    foreign = tmp_path / "veneer-metrics-notes"
+    for directory in (abandoned, running, foreign):
+        directory.mkdir()
+        (directory / "worker-0-1.json").write_text("{}")
+
+    created = run_directory(tmp_path)
+
+    assert created.is_dir() and created.name.startswith(f"veneer-metrics-{os.getpid()}-")
+    assert not abandoned.exists()
+    assert running.is_dir() and foreign.is_dir()
