@@ -20,17 +20,37 @@ from aiohttp import web
 
 from facade.problems import Problem
 from facade.redaction import redact
+from facade.routes.params import uncarriable
 from facade.runtime import Runtime
 from resilience import BreakerSnapshot, OutboxEntry
 from resilience.audit import AuditLog
 from resilience.breaker_forcing import ForceTarget
-from resilience.outbox_entry import EntryNotFound, InvalidTransition
+from resilience.outbox_entry import STATUSES, EntryNotFound, InvalidTransition
 
 __all__ = ["Authorize", "add_ops_routes", "ops_json", "read_object", "snapshot_json"]
 
 #: ``authorize(request, write)`` returns the actor's name or raises a 401/403 Problem.
 Authorize = Callable[[web.Request, bool], Awaitable[str]]
 _FORCE_TARGETS = ("forced_open", "forced_closed", "disabled", "auto")
+#: the longest forcing: a year of planned maintenance is already a decision, not an outage
+MAX_FORCE_TTL_S = 366 * 24 * 3600.0
+_MAX_REASON = 500
+_MAX_LISTED = 500
+
+
+def _reason_error(reason: object) -> str | None:
+    """What is wrong with an operator's reason (it goes into the audit trail), or None."""
+    if not isinstance(reason, str) or len(reason) > _MAX_REASON:
+        return f"text of at most {_MAX_REASON} characters"
+    return uncarriable(reason)  # a NUL cannot even be stored in PostgreSQL's text
+
+
+def _invalid(errors: list[dict[str, str]]) -> Problem:
+    return Problem(
+        400, "validation_failed", "Invalid request", "See errors.", extra={"errors": errors}
+    )
+
+
 log = structlog.get_logger("veneer.ops")
 
 
@@ -148,15 +168,21 @@ class OpsApi:
                 {"field": "body.state", "message": f"one of: {', '.join(_FORCE_TARGETS)}"}
             )
         if ttl is not None and (
-            not isinstance(ttl, int | float) or isinstance(ttl, bool) or ttl <= 0
+            not isinstance(ttl, int | float)
+            or isinstance(ttl, bool)
+            or not 0 < ttl <= MAX_FORCE_TTL_S
         ):
-            errors.append({"field": "body.ttl_s", "message": "a positive number of seconds"})
-        if not isinstance(reason, str) or len(reason) > 500:
-            errors.append({"field": "body.reason", "message": "text of at most 500 characters"})
-        if errors:
-            raise Problem(
-                400, "validation_failed", "Invalid request", "See errors.", extra={"errors": errors}
+            errors.append(
+                {
+                    "field": "body.ttl_s",
+                    "message": f"a positive number of seconds, at most {MAX_FORCE_TTL_S:.0f} (366 days)",
+                }
             )
+        reason_error = _reason_error(reason)
+        if reason_error is not None:
+            errors.append({"field": "body.reason", "message": reason_error})
+        if errors:
+            raise _invalid(errors)
         before = snapshot_json(breaker.snapshot())
         after = snapshot_json(breaker.force(state, ttl_s=ttl, reason=reason, actor=actor))
         target = cast(ForceTarget, state)  # one of _FORCE_TARGETS, checked above
@@ -190,8 +216,17 @@ class OpsApi:
     async def list_outbox(self, request: web.Request) -> web.Response:
         await self.authorize(request, False)
         outbox = self._outbox()
-        limit = min(int(request.query.get("limit", "100") or 100), 500)
-        entries = await outbox.list(status=request.query.get("status"), limit=limit)
+        status, limit = request.query.get("status"), request.query.get("limit", "100")
+        errors = []
+        if status is not None and status not in STATUSES:
+            errors.append({"field": "query.status", "message": f"one of: {', '.join(STATUSES)}"})
+        if not limit.isdigit() or not 1 <= int(limit) <= _MAX_LISTED:
+            errors.append(
+                {"field": "query.limit", "message": f"a whole number, 1 to {_MAX_LISTED}"}
+            )
+        if errors:
+            raise _invalid(errors)
+        entries = await outbox.list(status=status, limit=int(limit))
         return ops_json(
             {"counts": await outbox.counts(), "entries": [entry_json(e) for e in entries]}
         )
@@ -201,6 +236,9 @@ class OpsApi:
             actor = await self.authorize(request, True)
             entry_id = request.match_info["id"]
             reason = (await read_object(request)).get("reason", "")
+            reason_error = _reason_error(reason)
+            if reason_error is not None:
+                raise _invalid([{"field": "body.reason", "message": reason_error}])
             try:
                 before = await self._outbox().get(entry_id)
                 entry = await getattr(self._outbox(), action)(entry_id)
@@ -213,7 +251,7 @@ class OpsApi:
                     actor=actor,
                     action=f"outbox.{action}",
                     target=f"outbox:{entry_id}",
-                    reason=str(reason)[:500],
+                    reason=reason,
                     before=before.status if before else None,
                     after=entry.status,
                 )

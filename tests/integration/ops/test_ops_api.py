@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import structlog
 from aiohttp.test_utils import TestClient
 
@@ -91,6 +92,44 @@ async def test_bad_force_requests_are_400(ops: TestClient) -> None:
     assert fields == {"body.state", "body.ttl_s"}
     missing = await ops.post("/ops/breakers/nope", json={"state": "auto"}, headers=admin())
     assert missing.status == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"state": "forced_open", "ttl_s": 1e308}, "body.ttl_s"),  # was a 500: datetime overflow
+        ({"state": "forced_open", "ttl_s": 367 * 86400}, "body.ttl_s"),
+        ({"state": "forced_open", "reason": "a\x00b"}, "body.reason"),  # PostgreSQL cannot store it
+        ({"state": "forced_open", "reason": 42}, "body.reason"),
+    ],
+)
+async def test_a_forcing_out_of_bounds_is_a_400_and_changes_nothing(
+    ops: TestClient, body: dict[str, object], field: str
+) -> None:
+    """A TTL past 366 days, or a reason that is not plain text, is refused; the breaker stays closed."""
+    bad = await ops.post("/ops/breakers/erp", json=body, headers=admin())
+    assert bad.status == 400
+    assert [e["field"] for e in (await bad.json())["errors"]] == [field]
+    shown = await (await ops.get("/ops/breakers/erp", headers=admin())).json()
+    assert shown["state"] == "closed"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("status=ded", "query.status"),  # a typo must not read as "no dead letters"
+        ("limit=abc", "query.limit"),  # was a 500
+        ("limit=-5", "query.limit"),  # was no limit at all on SQLite
+        ("limit=501", "query.limit"),
+    ],
+)
+async def test_an_outbox_listing_with_a_bad_filter_is_a_400(
+    ops: TestClient, query: str, field: str
+) -> None:
+    """Unknown statuses and limits outside 1 to 500 are refused, naming the parameter."""
+    bad = await ops.get(f"/ops/outbox?{query}", headers=admin())
+    assert bad.status == 400
+    assert [e["field"] for e in (await bad.json())["errors"]] == [field]
 
 
 async def test_changes_are_audited_with_who_why_before_and_after(ops: TestClient) -> None:
