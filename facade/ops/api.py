@@ -38,11 +38,20 @@ _MAX_REASON = 500
 _MAX_LISTED = 500
 
 
-def _reason_error(reason: object) -> str | None:
+def reason_error(reason: object) -> str | None:
     """What is wrong with an operator's reason (it goes into the audit trail), or None."""
     if not isinstance(reason, str) or len(reason) > _MAX_REASON:
         return f"text of at most {_MAX_REASON} characters"
     return uncarriable(reason)  # a NUL cannot even be stored in PostgreSQL's text
+
+
+def checked_reason(body: dict[str, Any]) -> str:
+    """The body's ``reason`` (empty if absent), or a 400 naming it."""
+    reason = body.get("reason", "")
+    error = reason_error(reason)
+    if error is not None:
+        raise _invalid([{"field": "body.reason", "message": error}])
+    return cast(str, reason)
 
 
 def _invalid(errors: list[dict[str, str]]) -> Problem:
@@ -178,9 +187,9 @@ class OpsApi:
                     "message": f"a positive number of seconds, at most {MAX_FORCE_TTL_S:.0f} (366 days)",
                 }
             )
-        reason_error = _reason_error(reason)
-        if reason_error is not None:
-            errors.append({"field": "body.reason", "message": reason_error})
+        wrong_reason = reason_error(reason)
+        if wrong_reason is not None:
+            errors.append({"field": "body.reason", "message": wrong_reason})
         if errors:
             raise _invalid(errors)
         before = snapshot_json(breaker.snapshot())
@@ -235,10 +244,7 @@ class OpsApi:
         async def act(request: web.Request) -> web.Response:
             actor = await self.authorize(request, True)
             entry_id = request.match_info["id"]
-            reason = (await read_object(request)).get("reason", "")
-            reason_error = _reason_error(reason)
-            if reason_error is not None:
-                raise _invalid([{"field": "body.reason", "message": reason_error}])
+            reason = checked_reason(await read_object(request))
             try:
                 before = await self._outbox().get(entry_id)
                 entry = await getattr(self._outbox(), action)(entry_id)

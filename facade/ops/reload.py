@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from facade.ops.api import Authorize, ops_json, read_object
+from facade.ops.api import Authorize, checked_reason, ops_json, read_object
 from facade.problems import Problem
 from facade.redaction import redact
 from facade.reload import Reloader
@@ -21,19 +21,7 @@ __all__ = ["reload_handler"]
 def reload_handler(reloader: Reloader, authorize: Authorize) -> web.Handler:  # type: ignore[name-defined]
     async def reload(request: web.Request) -> web.Response:
         actor = await authorize(request, True)
-        reason = (await read_object(request)).get("reason", "")
-        if not isinstance(reason, str) or len(reason) > 500:
-            raise Problem(
-                400,
-                "validation_failed",
-                "Invalid request",
-                "See errors.",
-                extra={
-                    "errors": [
-                        {"field": "body.reason", "message": "text of at most 500 characters"}
-                    ]
-                },
-            )
+        reason = checked_reason(await read_object(request))
         outcome = await reloader.reload(actor=actor, reason=reason, propagate=True)
         if not outcome.applied:
             raise Problem(

@@ -338,6 +338,15 @@ async def test_reloading_needs_the_ops_admin_credential(client: TestClient) -> N
     assert client.app[RUNTIME].generation.number == 1
 
 
+async def test_a_reason_that_is_not_plain_text_refuses_the_reload(client: TestClient) -> None:
+    """A reason with a NUL (which PostgreSQL's audit table cannot store) is a 400 naming it, and
+    nothing is reloaded."""
+    status, problem = await reload(client, reason="deploy\x00")
+    assert status == 400
+    assert [e["field"] for e in problem["errors"]] == ["body.reason"]
+    assert client.app[RUNTIME].generation.number == 1
+
+
 async def test_reloads_are_counted_audited_and_logged(
     client: TestClient, config_file: Path
 ) -> None:
