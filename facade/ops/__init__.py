@@ -38,7 +38,11 @@ def add_ops(
     metrics.subscribe(runtime.events)
     if audit is None and runtime.store is not None:
         audit = AuditLog(runtime.store, clock=runtime.clock)
-    feed = DashboardFeed(runtime, stats)
+
+    def states_by_worker() -> dict[str, dict[str, str]]:
+        return metrics.breaker_states_by_worker(runtime.breakers)
+
+    feed = DashboardFeed(runtime, stats, states_by_worker)
     page = files("facade").joinpath("static/ops.html").read_bytes()
 
     async def dashboard(request: web.Request) -> web.Response:
@@ -61,8 +65,6 @@ def add_ops(
     app.router.add_get("/ops/events", feed.handler(authorize))
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/readyz", readiness_handler(runtime, reloader))
-    add_ops_routes(
-        app, runtime, audit, authorize, lambda: metrics.breaker_states_by_worker(runtime.breakers)
-    )
+    add_ops_routes(app, runtime, audit, authorize, states_by_worker)
     if reloader is not None:
         app.router.add_post("/ops/reload", reload_handler(reloader, authorize))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from enum import Enum
 from typing import Any, cast
 
@@ -75,6 +75,16 @@ def snapshot_json(snapshot: BreakerSnapshot) -> dict[str, Any]:
     return {
         field.name: _plain(getattr(snapshot, field.name)) for field in dataclasses.fields(snapshot)
     }
+
+
+def breaker_json(
+    snapshot: BreakerSnapshot, by_worker: Mapping[str, Mapping[str, str]]
+) -> dict[str, Any]:
+    """A breaker as operators see it; under ``serve --workers N`` with its state in each worker."""
+    shown = snapshot_json(snapshot)
+    if by_worker:
+        shown["workers"] = dict(by_worker.get(snapshot.name, {}))
+    return shown
 
 
 def entry_json(entry: OutboxEntry) -> dict[str, Any]:
@@ -147,12 +157,7 @@ class OpsApi:
         """Every breaker as this process sees it; under workers, also each worker's state."""
         await self.authorize(request, False)
         by_worker = self.states_by_worker()
-        listed = []
-        for breaker in self.runtime.breakers.all():
-            entry = snapshot_json(breaker.snapshot())
-            if by_worker:
-                entry["workers"] = by_worker.get(breaker.name, {})
-            listed.append(entry)
+        listed = [breaker_json(b.snapshot(), by_worker) for b in self.runtime.breakers.all()]
         return ops_json({"breakers": listed})
 
     async def show_breaker(self, request: web.Request) -> web.Response:

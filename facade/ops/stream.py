@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from facade.ops.api import Authorize, snapshot_json
+from facade.ops.api import Authorize, breaker_json
 from facade.ops.stats import BackendStats
 from facade.redaction import redact
 from facade.runtime import Runtime
@@ -27,9 +28,16 @@ _PERIOD_S = 1.0
 
 
 class DashboardFeed:
-    def __init__(self, runtime: Runtime, stats: BackendStats) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        stats: BackendStats,
+        states_by_worker: Callable[[], dict[str, dict[str, str]]] = dict,
+    ) -> None:
         self.runtime = runtime
         self.stats = stats
+        #: breaker → worker slot → state, under ``serve --workers N`` (facade.worker_metrics)
+        self.states_by_worker = states_by_worker
         self.transitions: deque[dict[str, Any]] = deque(maxlen=30)
         self._changed = asyncio.Event()
         runtime.events.subscribe(self._on_event)
@@ -50,10 +58,11 @@ class DashboardFeed:
     async def picture(self) -> dict[str, Any]:
         runtime = self.runtime
         runtime.breakers.tick()  # let forced states whose TTL ran out return to automatic
+        by_worker = self.states_by_worker()
         backends = []
         for name, spec in runtime.settings.backends.items():
             breakers = [
-                snapshot_json(b.snapshot())
+                breaker_json(b.snapshot(), by_worker)
                 for b in runtime.breakers.all()
                 if b.name == name or b.name.startswith(f"{name}:")
             ]

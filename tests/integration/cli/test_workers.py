@@ -278,6 +278,19 @@ def erp_by_worker(port: int) -> dict[str, str]:
     return dict(next(b for b in listed if b["name"] == "erp")["workers"])
 
 
+def erp_on_dashboard(port: int) -> dict[str, str]:
+    """The ERP breaker's state in each worker, from the first picture of the dashboard's feed."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/ops/events", headers={"Authorization": f"Bearer {OPS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=2) as stream:
+        while not (line := stream.readline()).startswith(b"data: "):
+            pass
+    picture = json.loads(line.removeprefix(b"data: "))
+    erp = next(b for b in picture["backends"] if b["name"] == "erp")
+    return dict(next(b for b in erp["breakers"] if b["name"] == "erp")["workers"])
+
+
 def test_a_breaker_forced_on_one_worker_is_forced_on_every_worker(
     gateway: tuple[ManagedProcess, int],
 ) -> None:
@@ -290,8 +303,11 @@ def test_a_breaker_forced_on_one_worker_is_forced_on_every_worker(
 
     assert forced["state"] == "forced_open" and forced["shared"] is True
     until_every_worker(port, workers, lambda a: a["degraded_backends"] == ["erp"], "both forced")
-    until(  # and /ops/breakers, asked of either, says so for each worker slot
-        lambda: erp_by_worker(port) == {"0": "forced_open", "1": "forced_open"},
+    until(  # and /ops/breakers, and the dashboard's feed, asked of either, say so per worker slot
+        lambda: (
+            erp_by_worker(port) == {"0": "forced_open", "1": "forced_open"}
+            and erp_on_dashboard(port) == {"0": "forced_open", "1": "forced_open"}
+        ),
         "both workers' states listed",
         supervisor,
     )
