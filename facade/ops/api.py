@@ -27,7 +27,15 @@ from resilience.audit import AuditLog
 from resilience.breaker_forcing import ForceTarget
 from resilience.outbox_entry import STATUSES, EntryNotFound, InvalidTransition
 
-__all__ = ["Authorize", "add_ops_routes", "ops_json", "read_object", "snapshot_json"]
+__all__ = [
+    "Authorize",
+    "add_ops_routes",
+    "breaker_json",
+    "checked_reason",
+    "ops_json",
+    "read_object",
+    "snapshot_json",
+]
 
 #: ``authorize(request, write)`` returns the actor's name or raises a 401/403 Problem.
 Authorize = Callable[[web.Request, bool], Awaitable[str]]
@@ -38,7 +46,7 @@ _MAX_REASON = 500
 _MAX_LISTED = 500
 
 
-def reason_error(reason: object) -> str | None:
+def _reason_error(reason: object) -> str | None:
     """What is wrong with an operator's reason (it goes into the audit trail), or None."""
     if not isinstance(reason, str) or len(reason) > _MAX_REASON:
         return f"text of at most {_MAX_REASON} characters"
@@ -48,7 +56,7 @@ def reason_error(reason: object) -> str | None:
 def checked_reason(body: dict[str, Any]) -> str:
     """The body's ``reason`` (empty if absent), or a 400 naming it."""
     reason = body.get("reason", "")
-    error = reason_error(reason)
+    error = _reason_error(reason)
     if error is not None:
         raise _invalid([{"field": "body.reason", "message": error}])
     return cast(str, reason)
@@ -192,7 +200,7 @@ class OpsApi:
                     "message": f"a positive number of seconds, at most {MAX_FORCE_TTL_S:.0f} (366 days)",
                 }
             )
-        wrong_reason = reason_error(reason)
+        wrong_reason = _reason_error(reason)
         if wrong_reason is not None:
             errors.append({"field": "body.reason", "message": wrong_reason})
         if errors:
