@@ -81,6 +81,21 @@ def _cpu_cost(top: ScenarioResult, bottom: ScenarioResult) -> str:
     return f"CPU per request {mine:,.0f} µs vs {theirs:,.0f} µs"
 
 
+def _per_round(top: ScenarioResult, bottom: ScenarioResult) -> str:
+    """The ratio's range over the rounds, when both sides were measured in the same ones ('' if
+    not): how far a verdict near its threshold could have gone the other way."""
+    if len(top.windows) < 2 or len(top.windows) != len(bottom.windows):
+        return ""
+    ratios = sorted(
+        mine.rps / theirs.rps
+        for mine, theirs in zip(top.windows, bottom.windows, strict=True)
+        if theirs.rps > 0
+    )
+    if len(ratios) < 2:
+        return ""
+    return f"per round {ratios[0]:.2f}{TIMES} to {ratios[-1]:.2f}{TIMES}"
+
+
 def _joined(*notes: str) -> str:
     return "; ".join(note for note in notes if note)
 
@@ -105,7 +120,7 @@ def ratio_target(
     checks = [check(top) for check in (_answered, *preconditions)] + [_answered(bottom)]
     problems = [problem for problem in checks if problem]
     status = MET if ratio >= minimum and not problems else NOT_MET
-    note = _joined(*problems, _cpu_cost(top, bottom), noisy(top, bottom))
+    note = _joined(*problems, _cpu_cost(top, bottom), _per_round(top, bottom), noisy(top, bottom))
     return Verdict(text, threshold, measured, status, ratio, note)
 
 

@@ -194,3 +194,24 @@ def test_a_run_in_rounds_says_so_and_keeps_its_windows_through_json() -> None:
         markdown
     )
     assert "- Rounds: the measured time is split into 4 windows of 2.5 s" in markdown
+
+
+def test_a_ratio_measured_in_rounds_shows_its_range_over_the_rounds() -> None:
+    """Pairing each round's windows gives the ratio's spread, printed beside the verdict; a side
+    measured in other rounds (or in one window) gets none."""
+
+    def in_rounds(name: str, *rps: float) -> ScenarioResult:
+        measured = scenario(name, 1000)
+        measured.windows = [
+            LoadResult(requests=int(r * 2.5), duration_s=2.5, p50_ms=1.0, p99_ms=2.0) for r in rps
+        ]
+        measured.load = LoadResult.combined(measured.windows)
+        return measured
+
+    run = run_of(in_rounds("bare", 20000, 10000, 20000), in_rounds("cached", 8000, 6000, 12000))
+    (cached,) = [v for v in evaluate(run) if v.target == "cached GET vs bare aiohttp"]
+    assert f"per round 0.40{TIMES} to 0.60{TIMES}" in cached.note
+
+    run = run_of(in_rounds("bare", 20000, 10000), in_rounds("cached", 8000, 6000, 12000))
+    (cached,) = [v for v in evaluate(run) if v.target == "cached GET vs bare aiohttp"]
+    assert "per round" not in cached.note
