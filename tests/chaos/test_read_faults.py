@@ -34,6 +34,8 @@ MISSING_FROM = 500_001
 SLACK_S = 0.5
 #: A breaker-open answer costs the gateway well under a millisecond; this allows for load.
 FAST_S = 0.25
+#: ...but not for a stall of the shared host (a paused VM, a slow disk under the log): once in
+#: CI, the 20 answers in flight at one moment all took 270 ms. See assert_fast.
 LOAD_S = 2.0
 
 
@@ -50,6 +52,19 @@ FAILURES = [
     pytest.param(Failure("slow:4000", frozenset({503, 504})), id="slow-past-timeout"),
     pytest.param(Failure("garbage", frozenset({502, 503})), id="garbage"),
 ]
+
+
+def assert_fast(replies: list[Reply], what: str) -> None:
+    """Answers the breaker gave without calling the ERP took at most FAST_S, and none as long
+    as a call to the ERP coming back (TRIAL_S). Answers over FAST_S pass only if they were all
+    in flight at one same moment: one stall of the host held them together, which is not the
+    gateway calling the ERP (each such answer would take TRIAL_S, whenever it was sent)."""
+    assert_within(replies, TRIAL_S, what)
+    late = [r for r in replies if r.elapsed_s > FAST_S]
+    one_stall = not late or max(r.sent_at for r in late) < min(r.received_at for r in late)
+    assert one_stall, (
+        f"{len(late)} of {len(replies)} {what} took over {FAST_S}s:\n  {describe(late)}"
+    )
 
 
 def deadline_bound(timings: ChaosTimings) -> float:
@@ -104,7 +119,7 @@ async def test_a_failing_erp_degrades_reads_trips_the_breaker_and_recovers_throu
         "a call reached the ERP while the breaker was open"
     )
     assert_problems(held_off, {503})
-    assert_within(held_off, FAST_S, "answers while the breaker is open")
+    assert_fast(held_off, "answers while the breaker is open")
 
     recovery = await recover(
         http, stack.gateway_url, control, existing_orders(), within_s=timings.open_for_s + 3.0
@@ -121,7 +136,7 @@ def assert_closed_through_one_trial(recovery: Recovery) -> None:
     early = recovery.before_trial()
     assert early, "the breaker was not open any more when the ERP came back"
     assert_problems(early, {503})
-    assert_within(early, FAST_S, "answers while the breaker is open and the ERP is back")
+    assert_fast(early, "answers while the breaker is open and the ERP is back")
     untouched = [s.value for s in recovery.counter.answered_before(trial.sent_at)]
     assert untouched and set(untouched) == {start}, f"ERP counter before the trial: {untouched}"
 
@@ -134,7 +149,7 @@ def assert_closed_through_one_trial(recovery: Recovery) -> None:
     turned_away = [r for r in recovery.sent_while_half_open() if r.status != 200]
     assert len(turned_away) >= 5, f"only {len(turned_away)} calls were turned away during the trial"
     assert_problems(turned_away, {503})
-    assert_within(turned_away, FAST_S, "answers while the trial was under way")
+    assert_fast(turned_away, "answers while the trial was under way")
 
     after = recovery.after_trial()
     assert len(after) >= 10, f"only {len(after)} reads after the breaker closed"
