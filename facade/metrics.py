@@ -41,6 +41,7 @@ BREAKER_STATE_VALUES = {
     "forced_closed": 4,
     "disabled": 5,
 }
+_STATE_NAMES = {value: name for name, value in BREAKER_STATE_VALUES.items()}
 #: gauges every process reads from the shared store: the same whichever worker is asked
 SHARED_GAUGES = frozenset({"veneer_outbox_entries"})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -208,15 +209,18 @@ class Metrics:
         if self.workers is None:
             return {}
         self.read_states(breakers)
-        families = self.workers.gather(self.registry.collect(), shared=SHARED_GAUGES)
-        names = {value: name for name, value in BREAKER_STATE_VALUES.items()}
         states: dict[str, dict[str, str]] = {}
-        for family in families:
+        for family in self._gathered(self.workers):
             if family.name == "veneer_breaker_state":
                 for sample in family.samples:
                     breaker, slot = sample.labels["breaker"], sample.labels[WORKER_LABEL]
-                    states.setdefault(breaker, {})[slot] = names.get(int(sample.value), "unknown")
+                    state = _STATE_NAMES.get(int(sample.value), "unknown")
+                    states.setdefault(breaker, {})[slot] = state
         return states
+
+    def _gathered(self, workers: WorkerMetrics) -> list[Metric]:
+        """Every worker's families: this one's live, the others' as they last wrote them."""
+        return workers.gather(self.registry.collect(), shared=SHARED_GAUGES)
 
     async def render(self, breakers: BreakerRegistry, outbox: Any | None) -> web.Response:
         self.read_states(breakers)
@@ -226,6 +230,6 @@ class Metrics:
                 self.outbox.labels(status).set(counts.get(status, 0))
         source: Collector = self.registry
         if self.workers is not None:
-            source = _Families(self.workers.gather(self.registry.collect(), shared=SHARED_GAUGES))
+            source = _Families(self._gathered(self.workers))
         body = generate_latest(source)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -9,12 +9,10 @@ growing by far less than the body.
 from __future__ import annotations
 
 import resource
-import threading
 import zlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
-from xmlrpc.server import SimpleXMLRPCServer
 
 import pytest
 from aiohttp import web
@@ -22,6 +20,7 @@ from aiohttp import web
 from adapters.base import AdapterContext
 from adapters.crm import XmlRpcAdapter, XmlRpcOptions
 from adapters.errors import BackendFault, ProtocolError
+from tests.support.xmlrpc_server import stdlib_xmlrpc_server
 
 MiB = 1024 * 1024
 
@@ -41,18 +40,9 @@ def refuse(*order: str) -> None:
 
 @pytest.fixture
 def stdlib_server() -> Iterator[str]:
-    server = SimpleXMLRPCServer(
-        ("127.0.0.1", 0), logRequests=False, allow_none=True, use_builtin_types=True
-    )
-    server.register_function(describe, "echo.describe")
-    server.register_function(refuse, "orders.refuse")
-    server.register_introspection_functions()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    functions = {"echo.describe": describe, "orders.refuse": refuse}
+    with stdlib_xmlrpc_server(functions, introspection=True, use_builtin_types=True) as url:
+        yield url
 
 
 @pytest.fixture

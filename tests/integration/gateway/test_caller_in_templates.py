@@ -6,11 +6,9 @@ The backend is the standard library's XML-RPC server in a thread, echoing the pa
 from __future__ import annotations
 
 import textwrap
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
-from xmlrpc.server import SimpleXMLRPCServer
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -19,6 +17,7 @@ from facade.app import create_app
 from facade.runtime import Runtime
 from facade.settings import load_settings
 from tests.support.credentials import TEST_API_KEY, TEST_API_KEY_HASH
+from tests.support.xmlrpc_server import stdlib_xmlrpc_server
 
 Client = Callable[..., Awaitable[TestClient]]
 
@@ -67,14 +66,8 @@ def create(params: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def notes_server() -> Iterator[str]:
-    server = SimpleXMLRPCServer(("127.0.0.1", 0), logRequests=False, allow_none=True)
-    server.register_function(create, "notes.create")
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    with stdlib_xmlrpc_server({"notes.create": create}) as url:
+        yield url
 
 
 @pytest.fixture
