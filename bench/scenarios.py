@@ -39,6 +39,9 @@ class Scenario:
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("bare", "bare aiohttp, same JSON", "limit", "bare", ORDER_PATH),
     Scenario(
+        "bare-uvloop", "bare aiohttp on uvloop, same JSON", "limit", "bare-uvloop", ORDER_PATH
+    ),
+    Scenario(
         "inlined", "cached facade hand-inlined in one handler", "limit", "inlined", ORDER_PATH
     ),
     Scenario(

@@ -27,6 +27,7 @@ __all__ = ["GATEWAYS", "Stack", "missing_capabilities", "veneer_command"]
 
 GATEWAYS = ("gateway-cached", "gateway", "gateway-w1", "gateway-w2")
 STARTUP_TIMEOUT_S = 90.0
+PEER_MODULES = {"bare-uvloop": "bare"}  # a peer started with other arguments than its name's
 
 
 def veneer_command() -> list[str]:
@@ -114,6 +115,7 @@ class Stack:
             return
         starters = {
             "bare": self._body_args,
+            "bare-uvloop": lambda: [*self._body_args(), "--loop", "uvloop"],
             "inlined": self._body_args,
             "zeep-executor": lambda: ["--endpoint", self.erp_page()],
             "zeep-aiohttp": lambda: ["--endpoint", self.erp_page()],
@@ -125,7 +127,7 @@ class Stack:
         }
         extra = starters[service]()
         port = free_port()
-        module = f"bench.peers.{service.replace('-', '_')}"
+        module = f"bench.peers.{PEER_MODULES.get(service, service).replace('-', '_')}"
         child = self.children.start(
             service, [sys.executable, "-m", module, "--port", str(port), *extra]
         )

@@ -151,17 +151,32 @@ def single_flight_target(run: RunResult) -> Verdict:
 
 
 def with_floor(run: RunResult, verdict: Verdict) -> Verdict:
-    """The cached verdict, noting what the same duties cost hand-inlined (bench.peers.inlined).
+    """The cached verdict, noting what the same duties cost hand-inlined (bench.peers.inlined),
+    and the ratio against bare aiohttp on the loop veneer serves on (uvloop).
 
-    That peer is the floor under any cached facade with veneer's duties on aiohttp: a ratio the
-    floor itself does not reach cannot be met by structure, only by dropping duties.
+    The inlined peer is the floor under any cached facade with veneer's duties on aiohttp: a
+    ratio the floor itself does not reach cannot be met by structure, only by dropping duties.
+    The target's own peer runs on asyncio's loop, as ``web.run_app`` starts it; the second
+    ratio shows how much of the result is the loop.
     """
-    inlined, bare = run.scenario("inlined"), run.scenario("bare")
-    if _why_unmeasured(inlined, "inlined") or _why_unmeasured(bare, "bare"):
+    bare = run.scenario("bare")
+    if _why_unmeasured(bare, "bare"):
         return verdict
-    assert inlined is not None and bare is not None and inlined.load and bare.load
-    floor = f"hand-inlined, the same duties reach {inlined.load.rps / bare.load.rps:.2f}{TIMES}"
-    return replace(verdict, note=_joined(verdict.note, floor))
+    assert bare is not None and bare.load
+    note = verdict.note
+    inlined = run.scenario("inlined")
+    if not _why_unmeasured(inlined, "inlined"):
+        assert inlined is not None and inlined.load
+        ratio = inlined.load.rps / bare.load.rps
+        note = _joined(note, f"hand-inlined, the same duties reach {ratio:.2f}{TIMES}")
+    cached, uvloop = run.scenario("cached"), run.scenario("bare-uvloop")
+    if not _why_unmeasured(cached, "cached") and not _why_unmeasured(uvloop, "bare-uvloop"):
+        assert cached is not None and cached.load and uvloop is not None and uvloop.load
+        ratio = cached.load.rps / uvloop.load.rps
+        note = _joined(
+            note, f"against bare aiohttp on uvloop, as veneer serves: {ratio:.2f}{TIMES}"
+        )
+    return replace(verdict, note=note)
 
 
 def evaluate(run: RunResult) -> list[Verdict]:

@@ -8,8 +8,9 @@ import json
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from facade.settings import ConfigError, Settings, load_settings, settings_json_schema
 
@@ -219,10 +220,21 @@ def _serve(args: argparse.Namespace) -> int:
         host = args.host or settings.listen.host
         port = settings.listen.port if args.port is None else args.port
         return supervise(args.config, host, port, workers)
+    return _run_served(
+        settings, run_gateway(settings, host=args.host, port=args.port, reuse_port=args.reuse_port)
+    )
+
+
+def _run_served(settings: Settings, main: Coroutine[Any, Any, None]) -> int:
+    """Run the gateway's ``main`` on the loop ``listen.loop`` names; a config error exits 2."""
+    from facade.eventloop import LoopUnavailable, run
+
     try:
-        asyncio.run(
-            run_gateway(settings, host=args.host, port=args.port, reuse_port=args.reuse_port)
-        )
+        run(main, settings.listen.loop)
+    except LoopUnavailable as exc:
+        issue = settings.issue(("listen", "loop"), str(exc), expected="auto or asyncio")
+        print(ConfigError(settings.source, [issue]).report(), file=sys.stderr)
+        return EXIT_CONFIG
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return EXIT_CONFIG
@@ -235,12 +247,7 @@ def _demo(args: argparse.Namespace) -> int:
     settings = _load_or_report(args.config)
     if settings is None:
         return EXIT_CONFIG
-    try:
-        asyncio.run(run_demo(settings))
-    except ConfigError as exc:
-        print(exc.report(), file=sys.stderr)
-        return EXIT_CONFIG
-    return 0
+    return _run_served(settings, run_demo(settings))
 
 
 def _sandbox(args: argparse.Namespace) -> int:

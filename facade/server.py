@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 
 from facade.app import RELOADER, RUNTIME, create_app
+from facade.eventloop import loop_name
 from facade.logs import configure_logging
 from facade.runtime import Runtime
 from facade.settings import Settings
@@ -151,7 +152,7 @@ async def run_gateway(
     async def gateway() -> Callable[[], Awaitable[None]]:
         runner, url = await start_gateway(settings, host=host, port=port, reuse_port=reuse_port)
         listen_for_reloads(runner)
-        log.info("gateway listening", url=url, config=str(settings.source))
+        log.info("gateway listening", url=url, config=str(settings.source), loop=loop_name())
         warn_demo_credentials(settings)
         return runner.cleanup
 

@@ -26,7 +26,7 @@ def main() -> None:
     parser = peer_arguments(__doc__)
     parser.add_argument("--body-file", type=Path, required=True, help="the JSON to answer")
     args = parser.parse_args()
-    serve(make_app(args.body_file.read_bytes()), args.port)
+    serve(make_app(args.body_file.read_bytes()), args)
 
 
 if __name__ == "__main__":

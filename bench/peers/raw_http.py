@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--erp", required=True, help="the ERP's SalesOrder page URL")
     parser.add_argument("--crm", required=True, help="the CRM's base URL")
     args = parser.parse_args()
-    serve(make_app(args.erp, args.crm), args.port)
+    serve(make_app(args.erp, args.crm), args)
 
 
 if __name__ == "__main__":

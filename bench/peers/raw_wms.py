@@ -87,7 +87,7 @@ def main() -> None:
     parser.add_argument("--wms", required=True, help="tcp://host:port of the WMS")
     args = parser.parse_args()
     where = urlsplit(args.wms)
-    serve(make_app(where.hostname or "127.0.0.1", where.port or 28192), args.port)
+    serve(make_app(where.hostname or "127.0.0.1", where.port or 28192), args)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--endpoint", required=True, help="the ERP's SalesOrder page URL")
     parser.add_argument("--wsdl", type=Path, default=DEFAULT_WSDL)
     args = parser.parse_args()
-    serve(make_app(args.wsdl, args.endpoint), args.port)
+    serve(make_app(args.wsdl, args.endpoint), args)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,10 @@ class Listener:
     workers: int = field(
         default=1, metadata={"ge": 1, "le": 64, "help": "worker processes (SO_REUSEPORT)"}
     )
+    loop: Literal["auto", "uvloop", "asyncio"] = field(
+        default="auto",
+        metadata={"help": "event loop: auto is uvloop where installed, else asyncio's own"},
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -148,6 +148,22 @@ def test_serve_answers_healthz_and_stops_on_sigterm(repo_root: Path) -> None:
         assert process.wait(timeout=10) == 0
         first_log = process.stderr.readline()  # type: ignore[union-attr]
         assert json.loads(first_log)["event"] == "gateway listening"
+        assert json.loads(first_log)["loop"] == "uvloop"  # listen.loop: auto, uvloop installed
+
+
+def test_serve_runs_on_asyncios_loop_when_the_config_says_so(tmp_path: Path) -> None:
+    """listen.loop: asyncio serves on asyncio's own loop, and its log line says which loop runs."""
+    port = free_port()
+    config = tmp_path / "asyncio.yaml"
+    config.write_text(
+        f"version: 1\nlisten: {{port: {port}, loop: asyncio}}\nstore: {{data_dir: d}}\n"
+    )
+    with running("serve", "--config", str(config)) as process:
+        listening = json.loads(process.stderr.readline())  # type: ignore[union-attr]
+        assert (listening["event"], listening["loop"]) == ("gateway listening", "asyncio")
+        wait_for_port(port, process)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
 
 
 def test_sandbox_runs_and_takes_faults_from_the_cli() -> None:

@@ -92,6 +92,16 @@ def test_the_cached_verdict_names_what_the_same_duties_cost_hand_inlined() -> No
     assert "hand-inlined" not in evaluate(alone)[0].note
 
 
+def test_the_cached_verdict_also_gives_the_ratio_against_bare_aiohttp_on_uvloop() -> None:
+    """The verdict stays against the target's peer; the note adds the same-loop ratio if measured."""
+    both = run_of(scenario("bare", 1000), scenario("bare-uvloop", 1250), scenario("cached", 850))
+    verdict = next(v for v in evaluate(both) if v.target == "cached GET vs bare aiohttp")
+    assert (verdict.status, verdict.ratio) == ("met", 0.85)
+    assert f"against bare aiohttp on uvloop, as veneer serves: 0.68{TIMES}" in verdict.note
+    alone = run_of(scenario("bare", 1000), scenario("cached", 850))
+    assert "uvloop" not in evaluate(alone)[0].note
+
+
 def test_breaker_latency_counts_only_when_the_breaker_was_seen_open() -> None:
     """A fast 503 from 'connection refused' is not a breaker-open answer."""
     name = "breaker-open answers p99, under load"
