@@ -70,7 +70,13 @@ async def test_dashboard_shows_the_breaker_open_and_forces_it_closed(
         await dialog.accept(next(answers, ""))
 
     page.on("dialog", lambda dialog: asyncio.ensure_future(on_dialog(dialog)))
-    await page.click('[data-action="forced_closed-erp"]')
+    # The tile may turn before the POST has answered (the live feed sees the new state first);
+    # the audit record is written as part of the POST, so wait for its answer.
+    async with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/ops/breakers/erp"), timeout=15000
+    ) as forced:
+        await page.click('[data-action="forced_closed-erp"]')
+    assert (await forced.value).status == 200
     await page.wait_for_selector(
         '[data-testid="state-erp"]:text-is("forced closed")', timeout=15000
     )
