@@ -150,6 +150,15 @@ def single_flight_target(run: RunResult) -> Verdict:
     return Verdict(text, threshold, measured, MET if calls == 1 else NOT_MET, note=cold.note)
 
 
+def _rps_ratio(run: RunResult, top: str, bottom: str) -> float | None:
+    """``top``'s req/s over ``bottom``'s, when both were measured."""
+    mine, theirs = run.scenario(top), run.scenario(bottom)
+    if _why_unmeasured(mine, top) or _why_unmeasured(theirs, bottom):
+        return None
+    assert mine is not None and mine.load and theirs is not None and theirs.load
+    return mine.load.rps / theirs.load.rps
+
+
 def with_floor(run: RunResult, verdict: Verdict) -> Verdict:
     """The cached verdict, noting what the same duties cost hand-inlined (bench.peers.inlined),
     and the ratio against bare aiohttp on the loop veneer serves on (uvloop).
@@ -159,22 +168,14 @@ def with_floor(run: RunResult, verdict: Verdict) -> Verdict:
     The target's own peer runs on asyncio's loop, as ``web.run_app`` starts it; the second
     ratio shows how much of the result is the loop.
     """
-    bare = run.scenario("bare")
-    if _why_unmeasured(bare, "bare"):
-        return verdict
-    assert bare is not None and bare.load
     note = verdict.note
-    inlined = run.scenario("inlined")
-    if not _why_unmeasured(inlined, "inlined"):
-        assert inlined is not None and inlined.load
-        ratio = inlined.load.rps / bare.load.rps
-        note = _joined(note, f"hand-inlined, the same duties reach {ratio:.2f}{TIMES}")
-    cached, uvloop = run.scenario("cached"), run.scenario("bare-uvloop")
-    if not _why_unmeasured(cached, "cached") and not _why_unmeasured(uvloop, "bare-uvloop"):
-        assert cached is not None and cached.load and uvloop is not None and uvloop.load
-        ratio = cached.load.rps / uvloop.load.rps
+    floor = _rps_ratio(run, "inlined", "bare")
+    if floor is not None:
+        note = _joined(note, f"hand-inlined, the same duties reach {floor:.2f}{TIMES}")
+    same_loop = _rps_ratio(run, "cached", "bare-uvloop")
+    if same_loop is not None:
         note = _joined(
-            note, f"against bare aiohttp on uvloop, as veneer serves: {ratio:.2f}{TIMES}"
+            note, f"against bare aiohttp on uvloop, as veneer serves: {same_loop:.2f}{TIMES}"
         )
     return replace(verdict, note=note)
 

@@ -1,8 +1,8 @@
 """The event loop the gateway serves on: uvloop where it is installed, asyncio's own otherwise.
 
 uvloop runs the same asyncio programs on libuv, and a gateway is mostly what it makes cheaper:
-socket reads and writes, timers and callbacks. In the benchmark it took a fifth off an uncached
-SOAP read and a few per cent off a cached one (architecture decision 44). Nothing in veneer
+socket reads and writes, timers and callbacks. Side by side it took 5-8% of the CPU off every
+kind of read, cached or not (architecture decision 44). Nothing in veneer
 depends on which loop runs it; the test suite runs in-process on asyncio's loop and starts its
 real gateway processes on uvloop, so both are exercised.
 
@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeVar
 
-__all__ = ["LoopChoice", "loop_factory", "loop_name", "run"]
+__all__ = ["LoopChoice", "LoopUnavailable", "loop_factory", "loop_name", "run"]
 
 T = TypeVar("T")
 LoopChoice = Literal["auto", "uvloop", "asyncio"]
@@ -52,7 +52,7 @@ def run(main: Coroutine[Any, Any, T], choice: LoopChoice) -> T:
         return runner.run(main)
 
 
-def loop_name(loop: asyncio.AbstractEventLoop | None = None) -> str:
-    """``uvloop`` or ``asyncio``: which loop runs (the running one by default)."""
-    loop = loop or asyncio.get_running_loop()
+def loop_name() -> str:
+    """``uvloop`` or ``asyncio``: which loop runs this coroutine."""
+    loop = asyncio.get_running_loop()
     return "uvloop" if type(loop).__module__.partition(".")[0] == "uvloop" else "asyncio"

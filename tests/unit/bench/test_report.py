@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.loadgen import LoadResult
 from bench.report import console_summary, render_markdown
 from bench.results import ColdGets, RunResult, ScenarioResult
-from bench.targets import TIMES, evaluate, ratio_target
+from bench.targets import TIMES, Verdict, evaluate, ratio_target
 
 META = {
     "date": "2026-01-05 12:00:00 UTC",
@@ -82,24 +82,28 @@ def test_a_cached_get_the_backend_answered_is_not_a_cached_get() -> None:
     assert by_target(spared)["cached GET vs bare aiohttp"] == ("met", 0.9)
 
 
+def cached_verdict(run: RunResult) -> Verdict:
+    return next(v for v in evaluate(run) if v.target == "cached GET vs bare aiohttp")
+
+
 def test_the_cached_verdict_names_what_the_same_duties_cost_hand_inlined() -> None:
     """With the inlined peer measured, the cached note gives its ratio to bare; without, nothing."""
     floor = run_of(scenario("bare", 1000), scenario("cached", 400), scenario("inlined", 780))
-    verdict = next(v for v in evaluate(floor) if v.target == "cached GET vs bare aiohttp")
+    verdict = cached_verdict(floor)
     assert (verdict.status, verdict.ratio) == ("not met", 0.4)
     assert f"the same duties reach 0.78{TIMES}" in verdict.note
     alone = run_of(scenario("bare", 1000), scenario("cached", 400))
-    assert "hand-inlined" not in evaluate(alone)[0].note
+    assert "hand-inlined" not in cached_verdict(alone).note
 
 
 def test_the_cached_verdict_also_gives_the_ratio_against_bare_aiohttp_on_uvloop() -> None:
     """The verdict stays against the target's peer; the note adds the same-loop ratio if measured."""
     both = run_of(scenario("bare", 1000), scenario("bare-uvloop", 1250), scenario("cached", 850))
-    verdict = next(v for v in evaluate(both) if v.target == "cached GET vs bare aiohttp")
+    verdict = cached_verdict(both)
     assert (verdict.status, verdict.ratio) == ("met", 0.85)
     assert f"against bare aiohttp on uvloop, as veneer serves: 0.68{TIMES}" in verdict.note
     alone = run_of(scenario("bare", 1000), scenario("cached", 850))
-    assert "uvloop" not in evaluate(alone)[0].note
+    assert "uvloop" not in cached_verdict(alone).note
 
 
 def test_breaker_latency_counts_only_when_the_breaker_was_seen_open() -> None:
