@@ -119,21 +119,27 @@ def _stop_orphaned_worker() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-async def _until_stopped() -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event SIGINT or SIGTERM sets, from now on (not the default action: dying mid-start)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def _run(*parts: Callable[[], Awaitable[Callable[[], Awaitable[None]]]]) -> None:
-    """Start each part (which returns its stopper), wait for a signal, stop them in reverse."""
+    """Start each part (which returns its stopper), wait for a signal, stop them in reverse.
+
+    The signals are caught before the first part starts: one that arrives while they start
+    stops the gateway cleanly once they have.
+    """
+    signalled = _stop_on_signals()
     stoppers: list[Callable[[], Awaitable[None]]] = []
     try:
         for start in parts:
             stoppers.append(await start())
-        await _until_stopped()
+        await signalled.wait()
     finally:
         for stop in reversed(stoppers):
             await stop()
