@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from facade.connection import HIT_LANE
+from facade.hitlane import HitLane
 from facade.metrics import Metrics
 from facade.middlewares.access_log import AccessRecorder, record_backend_call
 from facade.middlewares.cors import CorsPolicy
@@ -116,11 +118,10 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     app[STARTED_AT] = time.monotonic()
     runtime.observers.append(record_backend_call)
     security = install_security(app, settings, runtime.clock)
+    recorder = AccessRecorder(metrics)
     # One middleware, every stage in order (facade.middlewares.pipeline).
     app.middlewares.append(
-        pipeline(
-            security=security, cors=CorsPolicy(settings.cors), recorder=AccessRecorder(metrics)
-        )
+        pipeline(security=security, cors=CorsPolicy(settings.cors), recorder=recorder)
     )
     route_cache = (
         RouteCache(runtime.cache, runtime.clock, on_lookup=metrics.cache_lookup)
@@ -142,6 +143,9 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     reloader = Reloader(runtime, serving, security, shared, metrics, audit=audit)
     app[SERVING] = serving
     app[RELOADER] = reloader
+    if route_cache is not None and settings.listen.hit_lane:
+        # Fresh cache hits answered on the connection (facade.hitlane), under GatewayRunner.
+        app[HIT_LANE] = HitLane(serving, security, recorder)
 
     app.router.add_get("/healthz", _healthz)
     add_ops(app, runtime, metrics, require_ops, audit=audit, reloader=reloader)

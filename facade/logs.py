@@ -132,12 +132,18 @@ class AccessLog:
         self.flush()
         self.stream = stream
 
-    def write(self, event: str, fields: dict[str, Any]) -> None:
+    def write(
+        self, event: str, fields: dict[str, Any], context: dict[str, Any] | None = None
+    ) -> None:
+        """Write the line of ``event``; ``context`` is what it carries besides ``fields`` (the
+        current request's context, as every log line, when None)."""
+        if context is None:
+            context = request_context()
         stream = self.stream
         if stream is None:
-            self._log.info(event, **fields)
+            self._log.info(event, **context, **fields)
             return
-        line = {"event": event, **request_context(), **fields}
+        line = {"event": event, **context, **fields}
         line["level"] = "info"
         line["ts"] = self._timestamp()
         text = orjson.dumps(line, default=str).decode()

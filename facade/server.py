@@ -14,6 +14,7 @@ import structlog
 from aiohttp import web
 
 from facade.app import RELOADER, RUNTIME, create_app
+from facade.connection import GatewayRunner
 from facade.eventloop import loop_name
 from facade.logs import configure_logging
 from facade.runtime import Runtime
@@ -45,7 +46,7 @@ async def start_gateway(
     ConfigError here, before any port opens.
     """
     runtime = await Runtime.open(settings)
-    runner = web.AppRunner(
+    runner = GatewayRunner(
         create_app(runtime),
         access_log=None,
         handle_signals=False,

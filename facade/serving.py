@@ -74,13 +74,18 @@ class Served:
         )
         caller = runtime.caller(generation)
         self.router = web.UrlDispatcher()
+        #: the cached GET routes, by aiohttp route, with their paths as configured
+        self._cached_readers: dict[AbstractRoute, tuple[RouteHandler, str]] = {}
         for key, compiled in generation.backends.routes.items():
             handler = RouteHandler(compiled, caller, self.context)
             if compiled.method == "GET":
                 backend = settings.backends[compiled.route.backend]
                 handler.cache_policy = compiled.route.cache or backend.cache
             self.context.handlers[key] = handler
-            self.router.add_route(compiled.method, compiled.path, handler.handle)
+            route = self.router.add_route(compiled.method, compiled.path, handler.handle)
+            if handler.cache_policy is not None and shared.cache is not None:
+                assert route.resource is not None  # a route added by path has its resource
+                self._cached_readers[route] = (handler, route.resource.canonical)
         self.openapi = orjson.dumps(
             build_openapi(settings, title=settings.api.title, version=settings.api.version)
         )
@@ -105,6 +110,12 @@ class Served:
                 self._resolved.clear()
             self._resolved[key] = (dict(match), match.route)
         return match
+
+    def cached_reader(self, path_safe: str) -> tuple[RouteHandler, str] | None:
+        """The cached GET route a GET of ``path_safe`` resolved to before, and its path as
+        configured; None if it resolved elsewhere or not yet (the hit lane's lookup)."""
+        known = self._resolved.get(("GET", path_safe))
+        return self._cached_readers.get(known[1]) if known is not None else None
 
     @property
     def number(self) -> int:

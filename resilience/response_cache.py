@@ -189,6 +189,10 @@ class ResponseCache:
         """Entries and bytes in the hot tier (for metrics)."""
         return len(self._hot), self._hot.bytes
 
+    def get_hot(self, key: str) -> CachedResponse | None:
+        """The kept answer for ``key`` if this process holds it in memory; the store is not asked."""
+        return self._hot.get(key, self._clock.now())
+
     async def get(self, key: str) -> CachedResponse | None:
         """The kept answer for ``key``, fresh or stale, or None; a store hit fills the hot tier."""
         now = self._clock.now()

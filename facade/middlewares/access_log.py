@@ -62,8 +62,31 @@ class AccessRecorder:
         path = request.path
         if path.startswith(_QUIET):
             return
-        route = route_template(request)
-        method = request.method
+        self.record_fields(
+            request.method,
+            path,
+            route_template(request),
+            status,
+            seconds,
+            calls,
+            response.headers.get("Cache-Status") if response is not None else None,
+            request.get(PRINCIPAL_NAME, "anonymous"),
+        )
+
+    def record_fields(
+        self,
+        method: str,
+        path: str,
+        route: str,
+        status: int,
+        seconds: float,
+        calls: list[dict[str, Any]],
+        cache: str | None,
+        client: str,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        """:meth:`record` from what it reads off the request; ``context`` is what the line
+        carries besides (the current request's log context when None)."""
         if self.metrics is not None:
             self.metrics.http_request(route, method, status, seconds)
         ACCESS_LOG.write(
@@ -75,7 +98,8 @@ class AccessRecorder:
                 "status": status,
                 "ms": round(seconds * 1000, 1),
                 "backend_calls": calls,
-                "cache": response.headers.get("Cache-Status") if response is not None else None,
-                "client": request.get(PRINCIPAL_NAME, "anonymous"),
+                "cache": cache,
+                "client": client,
             },
+            context,
         )

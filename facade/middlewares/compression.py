@@ -15,7 +15,7 @@ from collections import OrderedDict
 import brotli
 from aiohttp import web
 
-__all__ = ["compress", "compressed"]
+__all__ = ["choose_encoding", "compress", "compressed", "compressible"]
 
 MIN_SIZE = 1024
 _REMEMBERED = 256  # compressed bodies kept, each of a body of at most _REMEMBER_BELOW bytes
@@ -58,11 +58,9 @@ def compress(request: web.Request, response: web.StreamResponse) -> None:
     body = response.body
     if (
         not isinstance(body, bytes)
-        or len(body) < MIN_SIZE
         or "Content-Encoding" in response.headers
+        or not compressible(body, response.content_type)
     ):
-        return
-    if not response.content_type.startswith(_COMPRESSIBLE):
         return
     response.headers.add("Vary", "Accept-Encoding")
     coding = choose_encoding(request.headers.get("Accept-Encoding"))
@@ -70,6 +68,12 @@ def compress(request: web.Request, response: web.StreamResponse) -> None:
         return
     response.body = compressed(body, coding)
     response.headers["Content-Encoding"] = coding
+
+
+def compressible(body: bytes, content_type: str) -> bool:
+    """Whether an answer of this body and type is worth compressing (and so varies by
+    Accept-Encoding, whatever this client accepts)."""
+    return len(body) >= MIN_SIZE and content_type.startswith(_COMPRESSIBLE)
 
 
 def compressed(body: bytes, coding: str) -> bytes:

@@ -10,12 +10,13 @@ smuggled by one.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from aiohttp import web
 
 from facade.problems import Problem
 
-__all__ = ["guard_headers"]
+__all__ = ["carries_control_characters", "guard_headers"]
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _NAME_SHOWN = re.compile(r"[^A-Za-z0-9-]")
@@ -24,7 +25,7 @@ _NAME_SHOWN = re.compile(r"[^A-Za-z0-9-]")
 def guard_headers(request: web.Request) -> None:
     """Raise a 400 ``invalid_header`` problem naming the first header with a control character."""
     raw = request.raw_headers
-    if not _CONTROL.search(b"\t".join(b"\t".join(pair) for pair in raw)):  # one scan: all clean
+    if not carries_control_characters(raw):
         return
     for name, value in raw:
         if _CONTROL.search(value) or _CONTROL.search(name):
@@ -35,3 +36,8 @@ def guard_headers(request: web.Request) -> None:
                 "Invalid header",
                 f"The {shown} header carries control characters.",
             )
+
+
+def carries_control_characters(raw: Sequence[tuple[bytes, bytes]]) -> bool:
+    """Whether any header name or value in ``raw`` carries a control character (one scan)."""
+    return _CONTROL.search(b"\t".join(b"\t".join(pair) for pair in raw)) is not None

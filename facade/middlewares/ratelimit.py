@@ -36,7 +36,7 @@ async def draw_token(
     limiter = limits.limiter
     if access.limit is None or limiter is None:
         return None
-    key = limit_key(request.get(PRINCIPAL, ANONYMOUS), access, request)
+    key = limit_key(request.get(PRINCIPAL, ANONYMOUS), access, request.remote)
     decision = await limiter.acquire(key, access.limit)
     if not decision.allowed:
         raise rate_limited(decision, access.limit_name)

@@ -8,7 +8,7 @@ import re
 
 from aiohttp import web
 
-__all__ = ["REQUEST_ID_HEADER", "request_id_for"]
+__all__ = ["REQUEST_ID_HEADER", "request_id_for", "request_id_from"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{8,128}")  # no spaces, quotes or control characters
@@ -23,7 +23,11 @@ _COUNTER = itertools.count(1)
 
 def request_id_for(request: web.Request) -> str:
     """The id this request is known by in logs, problems and the answer's X-Request-ID."""
-    offered = request.headers.get(REQUEST_ID_HEADER)
+    return request_id_from(request.headers.get(REQUEST_ID_HEADER))
+
+
+def request_id_from(offered: str | None) -> str:
+    """The client's ``offered`` id if it is sane, a fresh one otherwise."""
     if offered is not None and _ACCEPTABLE.fullmatch(offered):
         return offered
     return f"{_PROCESS_PREFIX}{next(_COUNTER):012x}"

@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
+from yarl import URL
 
 from facade.middlewares.keys import ACCESS, PRINCIPAL
 from facade.problems import Problem
 from facade.routes.handler import Answer, conditional
-from facade.security.principal import ANONYMOUS
+from facade.security.access import RouteAccess
+from facade.security.principal import ANONYMOUS, Principal
 from resilience import (
     CachedResponse,
     CachePolicy,
@@ -43,7 +45,7 @@ from resilience import (
 if TYPE_CHECKING:
     from facade.routes.handler import RouteHandler
 
-__all__ = ["STALE_HEADER", "RouteCache", "caller_partition"]
+__all__ = ["STALE_HEADER", "RouteCache", "caller_partition", "partition_of"]
 
 log = structlog.get_logger("veneer.cache")
 STALE_HEADER = "Veneer-Stale"
@@ -62,10 +64,14 @@ def caller_partition(request: web.Request) -> str:
     come to depend on who asks (a header, a future per-caller backend credential), and a cache
     that crosses callers would then leak silently.
     """
-    access = request.get(ACCESS)
+    return partition_of(request.get(ACCESS), request.get(PRINCIPAL, ANONYMOUS))
+
+
+def partition_of(access: RouteAccess | None, principal: Principal) -> str:
+    """:func:`caller_partition` of a request with this access rule and principal."""
     if access is not None and access.public:
         return "public"
-    return request.get(PRINCIPAL, ANONYMOUS).id
+    return principal.id
 
 
 class RouteCache:
@@ -91,20 +97,44 @@ class RouteCache:
     def key(
         self, request: web.Request, handler: RouteHandler, policy: CachePolicy, caller: str
     ) -> str:
+        return self.key_for(handler, policy, request.rel_url, request.headers, caller)
+
+    def key_for(
+        self,
+        handler: RouteHandler,
+        policy: CachePolicy,
+        url: URL,
+        headers: Mapping[str, str],
+        caller: str,
+    ) -> str:
+        """The key of a request for ``url`` (relative, as ``request.rel_url``) with ``headers``."""
         query = (
-            "&".join(f"{k}={v}" for k, v in sorted(request.query.items()))
-            if request.query_string
-            else ""
+            "&".join(f"{k}={v}" for k, v in sorted(url.query.items())) if url.query_string else ""
         )
         vary = (
-            "&".join(f"{h.lower()}={request.headers.get(h, '')}" for h in sorted(policy.vary))
+            "&".join(f"{h.lower()}={headers.get(h, '')}" for h in sorted(policy.vary))
             if policy.vary
             else ""
         )
-        generation = self._generations.get(request.path, 0)
+        path = url.path
+        generation = self._generations.get(path, 0)
         route = f"{handler.compiled.key}\0{handler.compiled.fingerprint}"
-        raw = f"{route}\0{request.path}\0{query}\0{vary}\0{caller}\0{generation}"
+        raw = f"{route}\0{path}\0{query}\0{vary}\0{caller}\0{generation}"
         return hashlib.sha256(raw.encode()).hexdigest()
+
+    def fresh(self, key: str, policy: CachePolicy) -> tuple[CachedResponse, float] | None:
+        """The entry for ``key`` and its age, if this process holds it in memory and it is fresh:
+        what :meth:`serve` answers at once, found without waiting for anything."""
+        entry = self.cache.get_hot(key)
+        if entry is None:
+            return None
+        freshness, age = self.cache.freshness(entry, policy)
+        return (entry, age) if freshness is Freshness.FRESH else None
+
+    @staticmethod
+    def hit_status(policy: CachePolicy, age: float) -> str:
+        """The Cache-Status of a fresh hit."""
+        return f"{_CACHE_NAME}; hit; ttl={int(policy.ttl - age)}"
 
     def written(self, path: str) -> None:
         """A write to ``path`` succeeded: cached reads of it and of its collection are outdated."""
@@ -118,9 +148,8 @@ class RouteCache:
         entry = await self.cache.get(key)
         freshness, age = self.cache.freshness(entry, policy) if entry else (Freshness.EXPIRED, 0.0)
         if entry is not None and freshness is Freshness.FRESH:
-            ttl = int(policy.ttl - age)
             self.on_lookup(handler.compiled.key, "hit")
-            return self._cached(request, entry, age, f"{_CACHE_NAME}; hit; ttl={ttl}", stale=False)
+            return self._cached(request, entry, age, self.hit_status(policy, age), stale=False)
         if entry is not None and freshness is Freshness.STALE_REVALIDATE:
             self._revalidate(key, request, handler, policy)
             self.on_lookup(handler.compiled.key, "stale")

@@ -67,13 +67,20 @@ class ApiKeyRegistry:
     def __bool__(self) -> bool:
         return bool(self._clients)
 
+    def known(self, key: str) -> Principal | None:
+        """The principal of a key ``identify`` accepted before (one SHA-256, no key hashing);
+        None for a key not seen yet, valid or not."""
+        if not key or len(key) > _MAX_KEY_LENGTH:
+            return None
+        return self._known.get(hashlib.sha256(key.encode()).digest())
+
     def identify(self, key: str) -> Principal | None:
+        known = self.known(key)
+        if known is not None:
+            return known
         if not key or len(key) > _MAX_KEY_LENGTH:
             return None
         fingerprint = hashlib.sha256(key.encode()).digest()
-        known = self._known.get(fingerprint)
-        if known is not None:
-            return known
         for name, client in self._clients.items():
             if verify_api_key(key, client.hash):
                 principal = Principal(name, "api_key", frozenset(client.scopes))

@@ -40,6 +40,17 @@ class Authenticator:
             return principal
         return None
 
+    def remembered(self, authorization: str | None, api_key: str | None) -> Principal | None:
+        """The principal ``authenticate`` would return for these credentials when it accepted
+        them before, found without verifying anything again; None for no credential, both kinds,
+        or one not accepted yet (``authenticate`` decides those)."""
+        if authorization is not None:
+            if api_key is not None or self.jwt is None:
+                return None
+            scheme, _, token = authorization.strip().partition(" ")
+            return self.jwt.remembered(token.strip()) if scheme.lower() == "bearer" else None
+        return self.api_keys.known(api_key.strip()) if api_key is not None else None
+
     async def _bearer(self, authorization: str) -> Principal:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

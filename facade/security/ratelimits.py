@@ -17,8 +17,6 @@ from __future__ import annotations
 import functools
 import math
 
-from aiohttp import web
-
 from facade.problems import Problem
 from facade.security.access import RouteAccess
 from facade.security.principal import Principal
@@ -29,8 +27,9 @@ from resilience.ratelimit import LocalRateLimiter, RateLimitDecision, RateLimite
 __all__ = ["build_limiter", "limit_key", "rate_limit_headers", "rate_limited"]
 
 
-def limit_key(principal: Principal, access: RouteAccess, request: web.Request) -> str:
-    who = principal.id if principal.authenticated else f"ip:{request.remote or 'unknown'}"
+def limit_key(principal: Principal, access: RouteAccess, remote: str | None) -> str:
+    """Whose bucket: the principal's, or the client address's (``request.remote``) when anonymous."""
+    who = principal.id if principal.authenticated else f"ip:{remote or 'unknown'}"
     return f"{who}|{access.key}"
 
 

@@ -75,6 +75,13 @@ class JwtVerifier:
         self._accepted = frozenset(config.algorithms)
         self._remembered: dict[str, tuple[Principal, float]] = {}
 
+    def remembered(self, token: str) -> Principal | None:
+        """The principal of a token ``verify`` accepted before and still in date; None otherwise."""
+        remembered = self._remembered.get(token)
+        if remembered is not None and self._now() < remembered[1]:
+            return remembered[0]
+        return None
+
     async def verify(self, token: str) -> Principal:
         """The principal ``token`` proves; raise :class:`Unauthenticated` otherwise."""
         remembered = self._remembered.get(token)

@@ -57,6 +57,14 @@ class Listener:
         default="auto",
         metadata={"help": "event loop: auto is uvloop where installed, else asyncio's own"},
     )
+    hit_lane: bool = field(
+        default=True,
+        metadata={
+            "help": "answer fresh cache hits as the connection reads them, without aiohttp's "
+            "request objects (the same answer, access line and metrics); false: every request "
+            "takes the full pipeline"
+        },
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
