@@ -26,9 +26,10 @@ over every route of the shipped configuration (``tests/integration/gateway/test_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from http import HTTPStatus
 from time import perf_counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import hdrs
 from aiohttp.helpers import rfc822_formatted_time
@@ -40,9 +41,11 @@ from facade.middlewares.headers import carries_control_characters
 from facade.middlewares.pipeline import Security
 from facade.middlewares.request_id import REQUEST_ID_HEADER, request_id_from
 from facade.routes.caching import partition_of
-from facade.security.principal import ANONYMOUS
-from facade.security.ratelimits import limit_key, rate_limit_headers
+from facade.security.access import RouteAccess
+from facade.security.principal import ANONYMOUS, Principal
+from facade.security.ratelimits import limit_key, rate_limit_values
 from facade.serving import Serving
+from resilience import CachedResponse
 from resilience.ratelimit import LocalRateLimiter
 
 __all__ = ["HitLane"]
@@ -51,6 +54,8 @@ _API_PREFIX = "/api/"
 #: request headers that make the pipeline's answer depend on more than a cache hit
 _DECIDED_ELSEWHERE = (hdrs.ORIGIN, hdrs.IF_NONE_MATCH, hdrs.EXPECT)
 _SERVER = f"Server: {SERVER_SOFTWARE}\r\n"
+#: rendered entries remembered; forgotten all at once when full (entries come and go)
+_RENDERINGS = 4096
 
 
 class HitLane:
@@ -60,6 +65,21 @@ class HitLane:
         self.serving = serving
         self.security = security
         self.recorder = recorder
+        self._renderings: dict[int, _Rendered] = {}
+        #: requests the lane has answered
+        self.answered = 0
+
+    def _rendered(self, entry: CachedResponse) -> _Rendered | None:
+        """``entry``'s shared part, rendered on its first hit and remembered while it is cached."""
+        found = self._renderings.get(id(entry))
+        if found is not None and found.entry is entry:
+            return found
+        rendered = _render(entry)
+        if rendered is not None:
+            if len(self._renderings) >= _RENDERINGS:
+                self._renderings.clear()
+            self._renderings[id(entry)] = rendered
+        return rendered
 
     def answer(self, message: RawRequestMessage, remote: str | None) -> bytes | None:
         """The whole HTTP answer to ``message`` from a client at ``remote``, or None: the
@@ -80,58 +100,41 @@ class HitLane:
         handler, template = found
         cache, policy = handler.context.cache, handler.cache_policy
         assert cache is not None and policy is not None  # a cached reader has both
-
-        security = self.security
         access = (
-            security.table.for_route(f"GET {template}")
+            self.security.table.for_route(f"GET {template}")
             if template.startswith(_API_PREFIX)
             else None
         )
-        principal = None
-        if access is not None:
-            authorization = headers.get(hdrs.AUTHORIZATION)
-            api_key = headers.get(security.authenticator.api_key_header)
-            if authorization is None and api_key is None:
-                principal = ANONYMOUS if access.public else None
-            else:
-                principal = security.authenticator.remembered(authorization, api_key)
-            if principal is None:
-                return None  # a credential to verify, or a 401
-            if not access.public and not principal.allows(access.scopes):
-                return None  # a 403
-        caller = principal if principal is not None else ANONYMOUS
-
+        caller = self._caller(access, headers)
+        if caller is None:
+            return None
         key = cache.key_for(handler, policy, url, headers, partition_of(access, caller))
         hit = cache.fresh(key, policy)
         if hit is None:
             return None
         entry, age = hit
-        stored = entry.headers
-        if any("\r" in value or "\n" in value for _, value in stored):
-            return None  # aiohttp refuses to send such a header: let it say so
-        head = [f"{name}: {value}\r\n" for name, value in stored]
+        rendered = self._rendered(entry)
+        if rendered is None:
+            return None  # a stored header aiohttp would refuse to send: let it say so
+        # Every reason to step aside is behind us but the rate limit, which takes no token
+        # when it refuses: from here on the lane answers.
+        limit = self._draw_token(access, caller, remote)
+        if limit is None:
+            return None
         cache_status = cache.hit_status(policy, age)
-        head.append(f"Age: {int(age)}\r\nCache-Status: {cache_status}\r\n")
-
-        limiter = security.limiter
-        if access is not None and access.limit is not None and limiter is not None:
-            if not isinstance(limiter, LocalRateLimiter):
-                return None  # shared buckets are a network round trip away
-            decision = limiter.acquire_now(limit_key(caller, access, remote), access.limit)
-            if not decision.allowed:
-                return None  # a 429, refused without taking a token: the pipeline says it
-            head.extend(
-                f"{name}: {value}\r\n"
-                for name, value in rate_limit_headers(decision, access.limit_name).items()
-            )
-        body = _encode(stored, entry.body, headers.get(hdrs.ACCEPT_ENCODING), head)
+        head = f"{rendered.head}Age: {int(age)}\r\nCache-Status: {cache_status}\r\n{limit}"
+        body = entry.body
+        if rendered.compressible:
+            head += "Vary: Accept-Encoding\r\n"
+            coding = choose_encoding(headers.get(hdrs.ACCEPT_ENCODING))
+            if coding is not None:
+                head += f"Content-Encoding: {coding}\r\n"
+                body = compressed(body, coding)
         request_id = request_id_from(headers.get(REQUEST_ID_HEADER))
-        head.append(
-            f"{REQUEST_ID_HEADER}: {request_id}\r\nContent-Length: {len(body)}\r\n"
+        answer = (
+            f"{head}{REQUEST_ID_HEADER}: {request_id}\r\nContent-Length: {len(body)}\r\n"
             f"Date: {rfc822_formatted_time()}\r\n{_SERVER}\r\n"
-        )
-        status = entry.status
-        answer = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n{''.join(head)}".encode() + body
+        ).encode() + body
 
         cache.on_lookup(handler.compiled.key, "hit")
         context: dict[str, Any] = {"request_id": request_id}
@@ -141,32 +144,68 @@ class HitLane:
             "GET",
             url.path,
             template,
-            status,
+            entry.status,
             perf_counter() - started,
             [],
             cache_status,
             caller.id if access is not None else "anonymous",
             context,
         )
+        self.answered += 1
         return answer
 
+    def _caller(self, access: RouteAccess | None, headers: Mapping[str, str]) -> Principal | None:
+        """Who calls, as the pipeline's authentication would find (ANONYMOUS outside /api and
+        on a public route without a credential); None when only the pipeline can say."""
+        if access is None:
+            return ANONYMOUS
+        authenticator = self.security.authenticator
+        authorization = headers.get(hdrs.AUTHORIZATION)
+        api_key = headers.get(authenticator.api_key_header)
+        if authorization is None and api_key is None:
+            return ANONYMOUS if access.public else None  # else a 401
+        principal = authenticator.remembered(authorization, api_key)
+        if principal is None or access.public or principal.allows(access.scopes):
+            return principal  # None: a credential to verify (or refuse)
+        return None  # a 403
 
-def _encode(
-    stored: tuple[tuple[str, str], ...], body: bytes, accepted: str | None, head: list[str]
-) -> bytes:
-    """``body`` as the pipeline's compression sends it, with the headers that adds to ``head``."""
-    content_type = ""
-    for name, value in stored:
+    def _draw_token(
+        self, access: RouteAccess | None, caller: Principal, remote: str | None
+    ) -> str | None:
+        """The RateLimit header lines after taking the caller's token ("" on a route without a
+        limit); None when the pipeline must decide: a refusal, or buckets shared over Redis."""
+        limiter = self.security.limiter
+        if access is None or access.limit is None or limiter is None:
+            return ""
+        if not isinstance(limiter, LocalRateLimiter):
+            return None
+        decision = limiter.acquire_now(limit_key(caller, access, remote), access.limit)
+        if not decision.allowed:
+            return None  # refused without taking a token: the pipeline says 429
+        policy, remaining = rate_limit_values(decision, access.limit_name)
+        return f"RateLimit-Policy: {policy}\r\nRateLimit: {remaining}\r\n"
+
+
+class _Rendered(NamedTuple):
+    """What a cached entry's answers share: the status line and stored headers, as sent."""
+
+    entry: CachedResponse
+    head: str
+    #: the body is worth compressing, so the answer varies by Accept-Encoding
+    compressible: bool
+
+
+def _render(entry: CachedResponse) -> _Rendered | None:
+    """The shared part of ``entry``'s answers; None if a stored header value would split."""
+    content_type, encoded = "", False
+    lines = [f"HTTP/1.1 {entry.status} {HTTPStatus(entry.status).phrase}\r\n"]
+    for name, value in entry.headers:
+        if "\r" in value or "\n" in value:
+            return None
         lowered = name.lower()
-        if lowered == "content-encoding":
-            return body
         if lowered == "content-type":
             content_type = value.partition(";")[0].strip().lower()
-    if not compressible(body, content_type):
-        return body
-    head.append("Vary: Accept-Encoding\r\n")
-    coding = choose_encoding(accepted)
-    if coding is None:
-        return body
-    head.append(f"Content-Encoding: {coding}\r\n")
-    return compressed(body, coding)
+        elif lowered == "content-encoding":
+            encoded = True
+        lines.append(f"{name}: {value}\r\n")
+    return _Rendered(entry, "".join(lines), not encoded and compressible(entry.body, content_type))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import chain
 
 from aiohttp import web
 
@@ -40,4 +41,4 @@ def guard_headers(request: web.Request) -> None:
 
 def carries_control_characters(raw: Sequence[tuple[bytes, bytes]]) -> bool:
     """Whether any header name or value in ``raw`` carries a control character (one scan)."""
-    return _CONTROL.search(b"\t".join(b"\t".join(pair) for pair in raw)) is not None
+    return _CONTROL.search(b"".join(chain.from_iterable(raw))) is not None

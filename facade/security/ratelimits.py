@@ -24,7 +24,7 @@ from facade.settings import RateLimits
 from resilience import Clock
 from resilience.ratelimit import LocalRateLimiter, RateLimitDecision, RateLimiter, RateLimitPolicy
 
-__all__ = ["build_limiter", "limit_key", "rate_limit_headers", "rate_limited"]
+__all__ = ["build_limiter", "limit_key", "rate_limit_headers", "rate_limit_values", "rate_limited"]
 
 
 def limit_key(principal: Principal, access: RouteAccess, remote: str | None) -> str:
@@ -39,10 +39,16 @@ def _policy_header(name: str, policy: RateLimitPolicy) -> str:
 
 
 def rate_limit_headers(decision: RateLimitDecision, name: str) -> dict[str, str]:
-    return {
-        "RateLimit-Policy": _policy_header(name, decision.policy),
-        "RateLimit": f'"{name}";r={decision.remaining};t={math.ceil(decision.reset_s)}',
-    }
+    policy, remaining = rate_limit_values(decision, name)
+    return {"RateLimit-Policy": policy, "RateLimit": remaining}
+
+
+def rate_limit_values(decision: RateLimitDecision, name: str) -> tuple[str, str]:
+    """The values of the RateLimit-Policy and RateLimit headers."""
+    return (
+        _policy_header(name, decision.policy),
+        f'"{name}";r={decision.remaining};t={math.ceil(decision.reset_s)}',
+    )
 
 
 def rate_limited(decision: RateLimitDecision, name: str) -> Problem:

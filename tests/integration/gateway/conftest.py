@@ -1,5 +1,7 @@
 """The gateway on the embedded default config, in front of a live sandbox on free ports.
 
+They serve as ``veneer serve`` does, with the hit lane answering fresh cache hits on kept-alive
+connections, so every test of a cached read here holds the lane to the pipeline's behaviour too.
 Its clients carry a bearer token with every scope the routes ask for (the demo secret signs it),
 and the rate limit is raised out of the way: both have tests of their own.
 """
@@ -19,6 +21,7 @@ from resilience import FakeClock
 from sandbox.runner import Sandbox, SandboxPorts
 from tests.support.credentials import bearer
 from tests.support.environment import sandbox_env
+from tests.support.serving import GatewayTestServer
 
 Client = Callable[..., Awaitable[TestClient]]
 
@@ -38,7 +41,7 @@ async def gateway(
     env = {**sandbox_env(sandbox, tmp_path), "VENEER_RATE_LIMIT_BURST": "100000"}
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
     app = create_app(await Runtime.open(settings))
-    return await aiohttp_client(app, headers=bearer(settings))
+    return await aiohttp_client(GatewayTestServer(app), headers=bearer(settings))
 
 
 @pytest.fixture
@@ -55,4 +58,4 @@ async def timed_gateway(
     settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
     runtime = await Runtime.open(settings, clock=clock)
     app = create_app(runtime, outbox_worker=False)
-    return await aiohttp_client(app, headers=bearer(settings))
+    return await aiohttp_client(GatewayTestServer(app), headers=bearer(settings))
