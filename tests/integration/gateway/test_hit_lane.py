@@ -168,3 +168,194 @@ async def test_the_lane_answers_a_fresh_hit_as_the_pipeline_does(
         assert lane["request_id"] == pipe["request_id"] == headers["X-Request-ID"]
     else:
         assert lane["request_id"] and lane["request_id"] != pipe["request_id"]
+
+
+async def _pipeline_answers(gateways: Gateways, path: str, headers: dict[str, str]) -> int:
+    """Warm both gateways with ``KEY``, send ``headers`` to both; assert the lane stepped aside
+    and the two answers are the same. Returns the status."""
+    answers = []
+    for client in (gateways.lane, gateways.pipeline):
+        assert (await _exchange(client, path, KEY))["status"] == 200
+        answered = gateways.hit_lane.answered
+        answers.append(await _exchange(client, path, headers))
+        assert gateways.hit_lane.answered == answered, "the lane answered"
+    lane, pipe = answers
+    assert (lane["status"], lane["headers"]) == (pipe["status"], pipe["headers"])
+    assert _without_request_id(lane["body"]) == _without_request_id(pipe["body"])
+    return int(lane["status"])
+
+
+def _without_request_id(body: bytes) -> object:
+    """A problem document names its request; everything else must match."""
+    if not body.startswith(b'{"type"'):
+        return body
+    problem = orjson.loads(body)
+    problem.pop("request_id")
+    return problem
+
+
+async def test_a_conditional_get_is_left_to_the_pipeline(gateways: Gateways) -> None:
+    """If-None-Match with the current ETag gets the pipeline's 304, not a lane answer."""
+    for client in (gateways.lane, gateways.pipeline):
+        etag = (await _exchange(client, ORDER, KEY))["headers"]
+    etag = dict(etag)["etag"]
+    assert await _pipeline_answers(gateways, ORDER, {**KEY, "If-None-Match": etag}) == 304
+
+
+async def test_a_cross_origin_read_is_left_to_the_pipeline(gateways: Gateways) -> None:
+    """A request with an Origin header gets the pipeline's answer, CORS decisions and all."""
+    assert await _pipeline_answers(gateways, ORDER, {**KEY, "Origin": "https://app.example"}) == 200
+
+
+async def test_an_unknown_key_is_refused_by_the_pipeline(gateways: Gateways) -> None:
+    """A key the gateway never accepted is verified (and refused, 401) by the pipeline."""
+    assert await _pipeline_answers(gateways, ORDER, {"X-API-Key": "vk_not_a_known_key_0000"}) == 401
+
+
+async def test_a_caller_without_the_scope_is_refused_by_the_pipeline(gateways: Gateways) -> None:
+    """A remembered token whose scopes do not cover the route gets the pipeline's 403."""
+    narrow = bearer(gateways.settings, scopes=["customers:read"])
+    for client in (gateways.lane, gateways.pipeline):  # the token is verified, then remembered
+        assert (await client.get("/api/v1/customers/7", headers=narrow)).status == 200
+    assert await _pipeline_answers(gateways, ORDER, narrow) == 403
+
+
+async def test_an_empty_bucket_is_refused_by_the_pipeline(gateways: Gateways) -> None:
+    """Once the caller's bucket is empty the lane takes no token and the pipeline says 429."""
+    statuses = []
+    for _ in range(1001):  # the fixture's burst is 1000, and the fake clock refills nothing
+        statuses.append((await _exchange(gateways.lane, ORDER, KEY))["status"])
+    assert statuses[:1000] == [200] * 1000
+    answered = gateways.hit_lane.answered
+    refused = await _exchange(gateways.lane, ORDER, KEY)
+    assert refused["status"] == 429
+    assert gateways.hit_lane.answered == answered
+    assert dict(refused["headers"])["ratelimit"].startswith('"default";r=0;')
+
+
+async def test_a_stale_entry_is_left_to_the_pipeline(gateways: Gateways) -> None:
+    """Past its ttl an entry is the pipeline's to serve (stale, with a refresh in the background)."""
+    for client in (gateways.lane, gateways.pipeline):
+        assert (await _exchange(client, ORDER, KEY))["status"] == 200
+    gateways.clock.advance(16)  # the order's ttl is 15 s, stale-while-revalidate 30 s
+    answered = gateways.hit_lane.answered
+    stale = await _exchange(gateways.lane, ORDER, KEY)
+    assert gateways.hit_lane.answered == answered
+    assert ("veneer-stale", "true") in stale["headers"]
+
+
+class _Raw:
+    """One client connection to the lane's gateway, speaking HTTP by hand."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, client: TestClient) -> _Raw:
+        return cls(*await asyncio.open_connection(client.host, client.port))
+
+    async def send(self, *requests: bytes) -> None:
+        await _idle()
+        self.writer.write(b"".join(requests))
+        await self.writer.drain()
+
+    async def answer(self) -> tuple[int, dict[str, str], bytes]:
+        status_line = await self.reader.readline()
+        headers: dict[str, str] = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        return int(status_line.split()[1]), headers, body
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+def _get(path: str = ORDER, *, version: str = "1.1", extra: bytes = b"") -> bytes:
+    return (
+        f"GET {path} HTTP/{version}\r\nHost: gateway\r\nX-API-Key: {DEMO_API_KEY}\r\n".encode()
+        + extra
+        + b"\r\n"
+    )
+
+
+async def test_a_header_with_a_control_character_is_never_answered_by_the_lane(
+    gateways: Gateways,
+) -> None:
+    """A header value with a control character is refused with a 400, not answered by the lane
+    (aiohttp's C parser refuses it first; the lane's own check covers its pure-Python one)."""
+    raw = await _Raw.open(gateways.lane)
+    await raw.send(_get())  # a new connection's first request: always the pipeline's
+    assert (await raw.answer())[0] == 200
+    answered = gateways.hit_lane.answered
+    await raw.send(_get(extra=b"X-Note: a\x01b\r\n"))
+    assert (await raw.answer())[0] == 400
+    assert gateways.hit_lane.answered == answered
+    await raw.close()
+
+
+async def test_pipelined_requests_are_answered_in_order_by_aiohttp(gateways: Gateways) -> None:
+    """Two requests in one write are both answered, in order, and the lane leaves both alone."""
+    raw = await _Raw.open(gateways.lane)
+    await raw.send(_get())
+    assert (await raw.answer())[0] == 200
+    answered = gateways.hit_lane.answered
+    await raw.send(_get(), _get("/api/v1/orders/SO-999999"))
+    first, second = await raw.answer(), await raw.answer()
+    assert (first[0], second[0]) == (200, 404)
+    assert gateways.hit_lane.answered == answered
+    await raw.close()
+
+
+async def test_a_request_split_over_two_writes_is_answered(gateways: Gateways) -> None:
+    """A request whose bytes arrive in two pieces is answered once it is whole."""
+    raw = await _Raw.open(gateways.lane)
+    await raw.send(_get())
+    expected = await raw.answer()
+    answered = gateways.hit_lane.answered
+    request = _get()
+    await raw.send(request[:20])
+    await raw.send(request[20:])
+    status, headers, body = await raw.answer()
+    assert (status, body) == (200, expected[2])
+    assert headers["cache-status"].startswith("veneer; hit")
+    assert gateways.hit_lane.answered == answered + 1
+    await raw.close()
+
+
+@pytest.mark.parametrize(("version", "extra"), [("1.0", b""), ("1.1", b"Connection: close\r\n")])
+async def test_a_request_that_ends_its_connection_is_left_to_aiohttp(
+    gateways: Gateways, version: str, extra: bytes
+) -> None:
+    """HTTP/1.0 and ``Connection: close`` are answered by aiohttp, which then closes."""
+    raw = await _Raw.open(gateways.lane)
+    await raw.send(_get())
+    assert (await raw.answer())[0] == 200
+    answered = gateways.hit_lane.answered
+    await raw.send(_get(version=version, extra=extra))
+    status, headers, _ = await raw.answer()
+    assert status == 200 and headers["cache-status"].startswith("veneer; hit")
+    assert gateways.hit_lane.answered == answered
+    assert await raw.reader.read() == b""  # closed by the server
+    await raw.close()
+
+
+async def test_a_failing_lane_costs_no_answer(
+    gateways: Gateways, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the lane itself fail, the pipeline answers the request and the fault is logged."""
+
+    def broken(*_: object) -> bytes:
+        raise RuntimeError("a fault in the lane")
+
+    monkeypatch.setattr(gateways.hit_lane, "answer", broken)
+    raw = await _Raw.open(gateways.lane)
+    await raw.send(_get())
+    assert (await raw.answer())[0] == 200
+    await raw.send(_get())
+    status, headers, _ = await raw.answer()
+    assert status == 200 and headers["cache-status"].startswith("veneer; hit")
+    assert "the hit lane failed" in gateways.log.getvalue()
+    await raw.close()

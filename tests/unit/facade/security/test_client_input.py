@@ -91,6 +91,25 @@ async def test_control_characters_are_refused_by_the_gateway_itself(value: str) 
 
 
 @pytest.mark.parametrize(
+    ("raw", "carries"),
+    [
+        (((b"Host", b"x"), (b"X-Note", b"a\tb")), False),
+        (((b"Host", b"x"), (b"X-Note", b"a\x00b")), True),
+        (((b"X-No\x01te", b"ab"),), True),
+        (((b"Host", b"x\n"),), True),
+        ((), False),
+    ],
+)
+def test_a_control_character_in_any_header_name_or_value_is_found(
+    raw: tuple[tuple[bytes, bytes], ...], carries: bool
+) -> None:
+    """The check the guard and the hit lane share finds a control character in a name or value."""
+    from facade.middlewares.headers import carries_control_characters
+
+    assert carries_control_characters(raw) is carries
+
+
+@pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"name": "x" * (64 * 1024 + 1)}, "body.name"),
