@@ -12,19 +12,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from facade.app import METRICS, create_app
 from facade.connection import HIT_LANE
 from facade.hitlane import HitLane
-from facade.logs import configure_logging
+from facade.logs import ACCESS_LOG, configure_logging
 from facade.runtime import Runtime
 from facade.security import DEMO_API_KEY
 from facade.settings import Settings, load_settings
@@ -59,6 +61,8 @@ async def gateways(
     sandbox: Sandbox, repo_root: Path, tmp_path: Path, aiohttp_client: Client, clock: FakeClock
 ) -> AsyncIterator[Gateways]:
     log = io.StringIO()
+    root = logging.getLogger()
+    logging_before = (structlog.get_config(), ACCESS_LOG.stream, root.handlers[:], root.level)
     configure_logging("info", "json", log)
     clients = []
     for lane in (True, False):
@@ -72,7 +76,11 @@ async def gateways(
         clients.append(await aiohttp_client(GatewayTestServer(app)))
     assert HIT_LANE not in clients[1].app  # type: ignore[operator]
     yield Gateways(clients[0], clients[1], settings, clock, log)
-    configure_logging("info", "json", io.StringIO())
+    config, stream, handlers, level = logging_before  # as it was: later tests capture debug
+    structlog.configure(**config)
+    ACCESS_LOG.configure(stream)
+    root.handlers = handlers
+    root.setLevel(level)
 
 
 async def _idle() -> None:
