@@ -98,6 +98,7 @@ class _LaneConnection(RequestHandler):
             or not isinstance(message, _REQUEST_MESSAGES)
             or message.should_close
             or message.upgrade
+            or self.transport is None
         ):
             return False
         try:
@@ -105,7 +106,7 @@ class _LaneConnection(RequestHandler):
         except Exception:  # a fault of the lane's own must not cost the client its answer
             log.exception("the hit lane failed; the pipeline answers instead")
             return False
-        if answer is None or self.transport is None:
+        if answer is None:
             return False
         self.transport.write(answer)
         assert self._parser is not None and self._manager is not None  # a live connection's
