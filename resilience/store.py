@@ -28,6 +28,7 @@ What differs is set up here, once:
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -279,6 +280,10 @@ def _sqlite_reader(url: URL) -> Engine:
     return reader
 
 
+#: how often a new connection tries to switch the file to WAL while another holds it
+_WAL_ATTEMPTS = 40
+
+
 def _take_sqlite_transactions(engine: Engine) -> None:
     """Emit BEGIN ourselves (IMMEDIATE for writes); set WAL, FULL sync and the busy timeout."""
 
@@ -286,7 +291,16 @@ def _take_sqlite_transactions(engine: Engine) -> None:
     def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # Workers of `serve --workers N` open the same new file at once, and switching it to
+        # WAL can answer "database is locked" at once, without waiting out the busy timeout.
+        for attempt in range(_WAL_ATTEMPTS):
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except Exception as exc:
+                if "locked" not in str(exc) or attempt == _WAL_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05)  # start-up only: one connection's first statement
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
