@@ -70,17 +70,16 @@ class ApiKeyRegistry:
     def known(self, key: str) -> Principal | None:
         """The principal of a key ``identify`` accepted before (one SHA-256, no key hashing);
         None for a key not seen yet, valid or not."""
-        if not key or len(key) > _MAX_KEY_LENGTH:
-            return None
-        return self._known.get(hashlib.sha256(key.encode()).digest())
+        fingerprint = _fingerprint(key)
+        return self._known.get(fingerprint) if fingerprint is not None else None
 
     def identify(self, key: str) -> Principal | None:
-        known = self.known(key)
+        fingerprint = _fingerprint(key)
+        if fingerprint is None:
+            return None
+        known = self._known.get(fingerprint)
         if known is not None:
             return known
-        if not key or len(key) > _MAX_KEY_LENGTH:
-            return None
-        fingerprint = hashlib.sha256(key.encode()).digest()
         for name, client in self._clients.items():
             if verify_api_key(key, client.hash):
                 principal = Principal(name, "api_key", frozenset(client.scopes))
@@ -90,3 +89,10 @@ class ApiKeyRegistry:
                 REDACTOR.remember([key])  # a real key is masked wherever a client put it
                 return principal
         return None
+
+
+def _fingerprint(key: str) -> bytes | None:
+    """What a presented key is remembered by; None for no key or one too long to be real."""
+    if not key or len(key) > _MAX_KEY_LENGTH:
+        return None
+    return hashlib.sha256(key.encode()).digest()
