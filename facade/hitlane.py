@@ -34,19 +34,21 @@ from typing import Any, NamedTuple
 from aiohttp import hdrs
 from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import SERVER_SOFTWARE, HttpVersion11, RawRequestMessage
+from aiohttp.typedefs import RawHeaders
 
 from facade.middlewares.access_log import AccessRecorder
 from facade.middlewares.compression import choose_encoding, compressed, compressible
 from facade.middlewares.headers import carries_control_characters
 from facade.middlewares.pipeline import Security
 from facade.middlewares.request_id import REQUEST_ID_HEADER, request_id_from
-from facade.routes.caching import partition_of
-from facade.security.access import RouteAccess
+from facade.routes.caching import RouteCache, partition_of
+from facade.security.access import AccessTable, RouteAccess
+from facade.security.authenticator import Authenticator
 from facade.security.principal import ANONYMOUS, Principal
-from facade.security.ratelimits import limit_key, rate_limit_values
-from facade.serving import Serving
-from resilience import CachedResponse
-from resilience.ratelimit import LocalRateLimiter
+from facade.security.ratelimits import limit_key, policy_header, rate_limit_value
+from facade.serving import Served, Serving
+from resilience import CachedResponse, CachePolicy
+from resilience.ratelimit import LocalRateLimiter, RateLimiter, RateLimitPolicy
 
 __all__ = ["HitLane"]
 
@@ -56,6 +58,9 @@ _DECIDED_ELSEWHERE = (hdrs.ORIGIN, hdrs.IF_NONE_MATCH, hdrs.EXPECT)
 _SERVER = f"Server: {SERVER_SOFTWARE}\r\n"
 #: rendered entries remembered; forgotten all at once when full (entries come and go)
 _RENDERINGS = 4096
+#: request shapes remembered; forgotten all at once when full (a client varying a header, such
+#: as a trace id, makes a new shape per request)
+_DECISIONS = 4096
 
 
 class HitLane:
@@ -66,8 +71,150 @@ class HitLane:
         self.security = security
         self.recorder = recorder
         self._renderings: dict[int, _Rendered] = {}
+        self._decided: dict[tuple[str, RawHeaders, str | None], _Decided] = {}
         #: requests the lane has answered
         self.answered = 0
+
+    def answer(self, message: RawRequestMessage, remote: str | None) -> bytes | None:
+        """The whole HTTP answer to ``message`` from a client at ``remote``, or None: the
+        pipeline answers it."""
+        started = perf_counter()
+        if message.method != "GET" or message.version != HttpVersion11:
+            return None
+        shape = (message.path, message.raw_headers, remote)
+        decided = self._decided.get(shape)
+        if decided is None or not self._still_holds(decided):
+            decided = self._decide(message, remote)
+            if decided is None:
+                return None
+            if decided.offered_id is None:  # a client's own request id makes every shape new
+                if len(self._decided) >= _DECISIONS:
+                    self._decided.clear()
+                self._decided[shape] = decided
+        elif (
+            decided.bearer is not None
+            and self.security.authenticator.remembered(decided.bearer, None) is not decided.caller
+        ):
+            return None  # the token ran out (or was forgotten): the pipeline says what now
+        cache, policy = decided.cache, decided.policy
+        hit = cache.fresh(decided.key, policy)
+        if hit is None:
+            return None
+        entry, age = hit
+        rendered = self._rendered(entry)
+        if rendered is None:
+            return None  # a stored header aiohttp would refuse to send: let it say so
+        # Every reason to step aside is behind us but the rate limit, which takes no token
+        # when it refuses: from here on the lane answers.
+        limit = decided.limit
+        if limit is None:
+            limit_lines = ""
+        else:
+            assert isinstance(self.security.limiter, LocalRateLimiter)  # as decided
+            decision = self.security.limiter.acquire_now(limit.key, limit.policy)
+            if not decision.allowed:
+                return None  # refused without taking a token: the pipeline says 429
+            limit_lines = (
+                f"{limit.policy_line}RateLimit: {rate_limit_value(decision, limit.name)}\r\n"
+            )
+        cache_status = cache.hit_status(policy, age)
+        head = f"{rendered.head}Age: {int(age)}\r\nCache-Status: {cache_status}\r\n{limit_lines}"
+        body = entry.body
+        if rendered.compressible:
+            head += "Vary: Accept-Encoding\r\n"
+            if decided.coding is not None:
+                head += f"Content-Encoding: {decided.coding}\r\n"
+                body = compressed(body, decided.coding)
+        request_id = request_id_from(decided.offered_id)
+        answer = (
+            f"{head}{REQUEST_ID_HEADER}: {request_id}\r\nContent-Length: {len(body)}\r\n"
+            f"Date: {rfc822_formatted_time()}\r\n{_SERVER}\r\n"
+        ).encode() + body
+
+        cache.on_lookup(decided.route_key, "hit")
+        context: dict[str, Any] = {"request_id": request_id}
+        if decided.access is not None:
+            context["caller"] = decided.client
+        self.recorder.record_fields(
+            "GET",
+            decided.path,
+            decided.template,
+            entry.status,
+            perf_counter() - started,
+            [],
+            cache_status,
+            decided.client,
+            context,
+        )
+        self.answered += 1
+        return answer
+
+    def _still_holds(self, decided: _Decided) -> bool:
+        """Whether what ``decided`` was decided from is still what serves (no reload, no write
+        through the gateway since)."""
+        security = self.security
+        return (
+            decided.served is self.serving.current
+            and decided.table is security.table
+            and decided.authenticator is security.authenticator
+            and decided.limiter is security.limiter
+            and decided.writes == decided.cache.writes
+        )
+
+    def _decide(self, message: RawRequestMessage, remote: str | None) -> _Decided | None:
+        """What answering ``message`` needs that depends only on its path and header lines and
+        on the configuration; None when the pipeline must answer."""
+        headers = message.headers
+        for name in _DECIDED_ELSEWHERE:
+            if name in headers:
+                return None
+        url = message.url
+        if url.absolute or carries_control_characters(message.raw_headers):
+            return None
+        served = self.serving.current
+        found = served.cached_reader(url.path_safe)
+        if found is None:
+            return None
+        handler, template = found
+        cache, policy = handler.context.cache, handler.cache_policy
+        assert cache is not None and policy is not None  # a cached reader has both
+        security = self.security
+        table, authenticator, limiter = security.table, security.authenticator, security.limiter
+        access = table.for_route(f"GET {template}") if template.startswith(_API_PREFIX) else None
+        caller = self._caller(access, headers)
+        if caller is None:
+            return None
+        limit: _Limit | None = None
+        if access is not None and access.limit is not None and limiter is not None:
+            if not isinstance(limiter, LocalRateLimiter):
+                return None  # buckets shared over Redis need a round trip
+            limit = _Limit(
+                limit_key(caller, access, remote),
+                access.limit,
+                access.limit_name,
+                f"RateLimit-Policy: {policy_header(access.limit_name, access.limit)}\r\n",
+            )
+        authorization = headers.get(hdrs.AUTHORIZATION)
+        return _Decided(
+            served=served,
+            table=table,
+            authenticator=authenticator,
+            limiter=limiter,
+            writes=cache.writes,
+            cache=cache,
+            policy=policy,
+            route_key=handler.compiled.key,
+            template=template,
+            path=url.path,
+            access=access,
+            caller=caller,
+            client=caller.id if access is not None else "anonymous",
+            bearer=authorization if caller.kind == "jwt" else None,
+            key=cache.key_for(handler, policy, url, headers, partition_of(access, caller)),
+            limit=limit,
+            coding=choose_encoding(headers.get(hdrs.ACCEPT_ENCODING)),
+            offered_id=headers.get(REQUEST_ID_HEADER),
+        )
 
     def _rendered(self, entry: CachedResponse) -> _Rendered | None:
         """``entry``'s shared part, rendered on its first hit and remembered while it is cached."""
@@ -80,79 +227,6 @@ class HitLane:
                 self._renderings.clear()
             self._renderings[id(entry)] = rendered
         return rendered
-
-    def answer(self, message: RawRequestMessage, remote: str | None) -> bytes | None:
-        """The whole HTTP answer to ``message`` from a client at ``remote``, or None: the
-        pipeline answers it."""
-        started = perf_counter()
-        if message.method != "GET" or message.version != HttpVersion11:
-            return None
-        headers = message.headers
-        for name in _DECIDED_ELSEWHERE:
-            if name in headers:
-                return None
-        url = message.url
-        if url.absolute or carries_control_characters(message.raw_headers):
-            return None
-        found = self.serving.current.cached_reader(url.path_safe)
-        if found is None:
-            return None
-        handler, template = found
-        cache, policy = handler.context.cache, handler.cache_policy
-        assert cache is not None and policy is not None  # a cached reader has both
-        access = (
-            self.security.table.for_route(f"GET {template}")
-            if template.startswith(_API_PREFIX)
-            else None
-        )
-        caller = self._caller(access, headers)
-        if caller is None:
-            return None
-        key = cache.key_for(handler, policy, url, headers, partition_of(access, caller))
-        hit = cache.fresh(key, policy)
-        if hit is None:
-            return None
-        entry, age = hit
-        rendered = self._rendered(entry)
-        if rendered is None:
-            return None  # a stored header aiohttp would refuse to send: let it say so
-        # Every reason to step aside is behind us but the rate limit, which takes no token
-        # when it refuses: from here on the lane answers.
-        limit = self._draw_token(access, caller, remote)
-        if limit is None:
-            return None
-        cache_status = cache.hit_status(policy, age)
-        head = f"{rendered.head}Age: {int(age)}\r\nCache-Status: {cache_status}\r\n{limit}"
-        body = entry.body
-        if rendered.compressible:
-            head += "Vary: Accept-Encoding\r\n"
-            coding = choose_encoding(headers.get(hdrs.ACCEPT_ENCODING))
-            if coding is not None:
-                head += f"Content-Encoding: {coding}\r\n"
-                body = compressed(body, coding)
-        request_id = request_id_from(headers.get(REQUEST_ID_HEADER))
-        answer = (
-            f"{head}{REQUEST_ID_HEADER}: {request_id}\r\nContent-Length: {len(body)}\r\n"
-            f"Date: {rfc822_formatted_time()}\r\n{_SERVER}\r\n"
-        ).encode() + body
-
-        cache.on_lookup(handler.compiled.key, "hit")
-        context: dict[str, Any] = {"request_id": request_id}
-        if access is not None:
-            context["caller"] = caller.id
-        self.recorder.record_fields(
-            "GET",
-            url.path,
-            template,
-            entry.status,
-            perf_counter() - started,
-            [],
-            cache_status,
-            caller.id if access is not None else "anonymous",
-            context,
-        )
-        self.answered += 1
-        return answer
 
     def _caller(self, access: RouteAccess | None, headers: Mapping[str, str]) -> Principal | None:
         """Who calls, as the pipeline's authentication would find (ANONYMOUS outside /api and
@@ -169,21 +243,40 @@ class HitLane:
             return principal  # None: a credential to verify (or refuse)
         return None  # a 403
 
-    def _draw_token(
-        self, access: RouteAccess | None, caller: Principal, remote: str | None
-    ) -> str | None:
-        """The RateLimit header lines after taking the caller's token ("" on a route without a
-        limit); None when the pipeline must decide: a refusal, or buckets shared over Redis."""
-        limiter = self.security.limiter
-        if access is None or access.limit is None or limiter is None:
-            return ""
-        if not isinstance(limiter, LocalRateLimiter):
-            return None
-        decision = limiter.acquire_now(limit_key(caller, access, remote), access.limit)
-        if not decision.allowed:
-            return None  # refused without taking a token: the pipeline says 429
-        policy, remaining = rate_limit_values(decision, access.limit_name)
-        return f"RateLimit-Policy: {policy}\r\nRateLimit: {remaining}\r\n"
+
+class _Limit(NamedTuple):
+    """The caller's bucket on a route, and the RateLimit-Policy line its answers carry."""
+
+    key: str
+    policy: RateLimitPolicy
+    name: str
+    policy_line: str
+
+
+class _Decided(NamedTuple):
+    """What the lane decided for one shape of request (path, header lines, client address):
+    valid while the same generation, security and cache writes stand. Answering such a request
+    again needs only the cache entry, a token and the access line."""
+
+    served: Served
+    table: AccessTable
+    authenticator: Authenticator
+    limiter: RateLimiter | None
+    writes: int
+    cache: RouteCache
+    policy: CachePolicy
+    route_key: str
+    template: str
+    path: str
+    access: RouteAccess | None
+    caller: Principal
+    client: str
+    #: the bearer token to check again on each answer (it may expire); None for API keys
+    bearer: str | None
+    key: str
+    limit: _Limit | None
+    coding: str | None
+    offered_id: str | None
 
 
 class _Rendered(NamedTuple):

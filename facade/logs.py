@@ -139,11 +139,16 @@ class AccessLog:
         current request's context, as every log line, when None)."""
         if context is None:
             context = request_context()
+        self.emit({"event": event, **context, **fields})
+
+    def emit(self, line: dict[str, Any]) -> None:
+        """Write ``line``: its ``event``, then what :meth:`write` puts together (the hot path's
+        way in, which builds the whole line at once)."""
         stream = self.stream
         if stream is None:
-            self._log.info(event, **context, **fields)
+            fields = dict(line)
+            self._log.info(fields.pop("event"), **fields)
             return
-        line = {"event": event, **context, **fields}
         line["level"] = "info"
         line["ts"] = self._timestamp()
         text = orjson.dumps(line, default=str).decode()

@@ -4,10 +4,11 @@ Counters and histograms are fed as things happen (the HTTP pipeline, each backen
 the resilience events, the route cache); gauges that describe state (breaker state, outbox
 depth) are read when Prometheus scrapes, so they are never stale.
 
-The two series fed on every request (HTTP requests, backend attempts) are kept as plain numbers
-by :class:`CountedLatency` and turned into Prometheus families only when scraped: the client
-library's metric objects take a lock per increment and per histogram bucket, which for a
-gateway answering from cache was a measurable share of the answer (bench/NOTES.md).
+The series fed on every request (HTTP requests, backend attempts, cache lookups) are kept as
+plain numbers by :class:`Counted` and :class:`CountedLatency` and turned into Prometheus
+families only when scraped: the client library's metric objects take a lock per increment and
+per histogram bucket, which for a gateway answering from cache was a measurable share of the
+answer (bench/NOTES.md).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from resilience.breaker_registry import BreakerRegistry
 if TYPE_CHECKING:
     from facade.worker_metrics import WorkerMetrics
 
-__all__ = ["BREAKER_STATE_VALUES", "SHARED_GAUGES", "CountedLatency", "Metrics"]
+__all__ = ["BREAKER_STATE_VALUES", "SHARED_GAUGES", "Counted", "CountedLatency", "Metrics"]
 
 #: veneer_breaker_state's value for each state
 BREAKER_STATE_VALUES = {
@@ -48,6 +49,26 @@ _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
 _BUCKET_LABELS = (*(floatToGoString(bound) for bound in _LATENCY_BUCKETS), "+Inf")
 
 
+class Counted(Collector):
+    """A counter by ``labels``, fed by :meth:`add` on the event loop's thread (no lock) and
+    exposed as a Prometheus counter family when scraped."""
+
+    def __init__(self, name: str, help_text: str, labels: Sequence[str]) -> None:
+        self._name, self._help = name, help_text
+        self._labels = list(labels)
+        self._counts: dict[tuple[str, ...], int] = {}
+
+    def add(self, labels: tuple[str, ...]) -> None:
+        counts = self._counts
+        counts[labels] = counts.get(labels, 0) + 1
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(self._name, self._help, labels=self._labels)
+        for key, count in list(self._counts.items()):
+            family.add_metric(list(key), count)
+        yield family
+
+
 class CountedLatency(Collector):
     """A counter by ``labels + (outcome,)`` and a latency histogram by ``labels``, fed by
     :meth:`record` on the event loop's thread (no locks) and exposed as Prometheus families.
@@ -60,18 +81,14 @@ class CountedLatency(Collector):
         labels: Sequence[str],
         outcome: str,
     ) -> None:
-        self._counter_name, self._counter_help = counter
+        self._counter = Counted(*counter, [*labels, outcome])
         self._histogram_name, self._histogram_help = histogram
         self._labels = list(labels)
-        self._outcome = outcome
-        self._counts: dict[tuple[str, ...], int] = {}
         # per label set: one count per bucket (the last is +Inf), then the sum of observations
         self._histograms: dict[tuple[str, ...], list[float]] = {}
 
     def record(self, labels: tuple[str, ...], outcome: str, seconds: float) -> None:
-        key = (*labels, outcome)
-        counts = self._counts
-        counts[key] = counts.get(key, 0) + 1
+        self._counter.add((*labels, outcome))
         histogram = self._histograms.get(labels)
         if histogram is None:
             histogram = self._histograms[labels] = [0.0] * (len(_LATENCY_BUCKETS) + 2)
@@ -79,12 +96,7 @@ class CountedLatency(Collector):
         histogram[-1] += seconds
 
     def collect(self) -> Iterator[Metric]:
-        counter = CounterMetricFamily(
-            self._counter_name, self._counter_help, labels=[*self._labels, self._outcome]
-        )
-        for key, count in list(self._counts.items()):
-            counter.add_metric(list(key), count)
-        yield counter
+        yield from self._counter.collect()
         histogram = HistogramMetricFamily(
             self._histogram_name, self._histogram_help, labels=self._labels
         )
@@ -116,7 +128,6 @@ class Metrics:
         self.workers = workers
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self._cache_children: dict[tuple[str, str], Any] = {}
         self.http = CountedLatency(
             ("veneer_http_requests", "HTTP requests answered"),
             ("veneer_http_request_duration_seconds", "Time to answer an HTTP request"),
@@ -152,12 +163,12 @@ class Metrics:
             ["backend"],
             registry=r,
         )
-        self.cache = Counter(
+        self.cache = Counted(
             "veneer_cache_lookups",
             "Cached GET answers by result (hit, stale, miss)",
             ["route", "result"],
-            registry=r,
         )
+        r.register(self.cache)
         self.outbox = Gauge(
             "veneer_outbox_entries", "Queued writes by status", ["status"], registry=r
         )
@@ -181,10 +192,7 @@ class Metrics:
         self.backends.record((backend, operation), outcome, seconds)
 
     def cache_lookup(self, route: str, result: str) -> None:
-        child = self._cache_children.get((route, result))
-        if child is None:
-            child = self._cache_children[(route, result)] = self.cache.labels(route, result)
-        child.inc()
+        self.cache.add((route, result))
 
     def http_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.http.record((route, method), str(status), seconds)

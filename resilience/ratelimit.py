@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from resilience.clock import Clock
 
@@ -43,17 +43,19 @@ class RateLimitPolicy:
         return max(1, math.ceil(self.burst / self.rate))
 
 
-@dataclass(frozen=True, slots=True)
-class Bucket:
+class Bucket(NamedTuple):
     """Tokens left at ``stamp`` (a monotonic time)."""
 
     tokens: float
     stamp: float
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimitDecision:
-    """What one request got, and what a client needs to pace itself."""
+class RateLimitDecision(NamedTuple):
+    """What one request got, and what a client needs to pace itself.
+
+    Bucket and decision are named tuples rather than frozen dataclasses: every request makes
+    one of each, and a tuple is built several times faster.
+    """
 
     allowed: bool
     policy: RateLimitPolicy

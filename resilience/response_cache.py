@@ -189,9 +189,15 @@ class ResponseCache:
         """Entries and bytes in the hot tier (for metrics)."""
         return len(self._hot), self._hot.bytes
 
-    def get_hot(self, key: str) -> CachedResponse | None:
-        """The kept answer for ``key`` if this process holds it in memory; the store is not asked."""
-        return self._hot.get(key, self._clock.now())
+    @property
+    def clock(self) -> Clock:
+        """The clock entries are stored and judged by."""
+        return self._clock
+
+    def get_hot(self, key: str, now: datetime | None = None) -> CachedResponse | None:
+        """The kept answer for ``key`` if this process holds it in memory; the store is not asked.
+        ``now`` is this cache's clock's time, when the caller has read it already."""
+        return self._hot.get(key, self._clock.now() if now is None else now)
 
     async def get(self, key: str) -> CachedResponse | None:
         """The kept answer for ``key``, fresh or stale, or None; a store hit fills the hot tier."""
@@ -273,9 +279,11 @@ class ResponseCache:
                 delete(cache_entries).where(cache_entries.c.key_hash == _hash(key))
             )
 
-    def freshness(self, entry: CachedResponse, policy: CachePolicy) -> tuple[Freshness, float]:
-        """``freshness(entry, policy, now)`` at this cache's clock."""
-        return freshness(entry, policy, self._clock.now())
+    def freshness(
+        self, entry: CachedResponse, policy: CachePolicy, now: datetime | None = None
+    ) -> tuple[Freshness, float]:
+        """``freshness(entry, policy, now)`` at this cache's clock (``now`` if already read)."""
+        return freshness(entry, policy, self._clock.now() if now is None else now)
 
     async def purge_expired(self) -> int:
         """Drop entries past their keep time; returns how many the store (or, without one, the

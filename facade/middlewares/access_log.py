@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from facade.logs import ACCESS_LOG
+from facade.logs import ACCESS_LOG, request_context
 from facade.middlewares.keys import PRINCIPAL_NAME
 
 if TYPE_CHECKING:
@@ -89,9 +89,10 @@ class AccessRecorder:
         carries besides (the current request's log context when None)."""
         if self.metrics is not None:
             self.metrics.http_request(route, method, status, seconds)
-        ACCESS_LOG.write(
-            "request",
+        ACCESS_LOG.emit(
             {
+                "event": "request",
+                **(request_context() if context is None else context),
                 "method": method,
                 "path": path,
                 "route": route,
@@ -100,6 +101,5 @@ class AccessRecorder:
                 "backend_calls": calls,
                 "cache": cache,
                 "client": client,
-            },
-            context,
+            }
         )

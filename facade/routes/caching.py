@@ -91,6 +91,8 @@ class RouteCache:
         # above it, so every cached variant of what it changed misses from then on (this
         # process only; other replicas converge within the route's ttl).
         self._generations: dict[str, int] = {}
+        #: writes counted so far: a key built before the last one may be out of date
+        self.writes = 0
         # key → monotonic time before which no background refresh of it starts (after a failure)
         self._refresh_paused: dict[str, float] = {}
 
@@ -125,10 +127,11 @@ class RouteCache:
     def fresh(self, key: str, policy: CachePolicy) -> tuple[CachedResponse, float] | None:
         """The entry for ``key`` and its age, if this process holds it in memory and it is fresh:
         what :meth:`serve` answers at once, found without waiting for anything."""
-        entry = self.cache.get_hot(key)
+        now = self.cache.clock.now()
+        entry = self.cache.get_hot(key, now)
         if entry is None:
             return None
-        freshness, age = self.cache.freshness(entry, policy)
+        freshness, age = self.cache.freshness(entry, policy, now)
         return (entry, age) if freshness is Freshness.FRESH else None
 
     @staticmethod
@@ -140,6 +143,7 @@ class RouteCache:
         """A write to ``path`` succeeded: cached reads of it and of its collection are outdated."""
         for target in (path, path.rsplit("/", 1)[0]):
             self._generations[target] = self._generations.get(target, 0) + 1
+        self.writes += 1
 
     async def serve(
         self, request: web.Request, handler: RouteHandler, policy: CachePolicy

@@ -24,7 +24,15 @@ from facade.settings import RateLimits
 from resilience import Clock
 from resilience.ratelimit import LocalRateLimiter, RateLimitDecision, RateLimiter, RateLimitPolicy
 
-__all__ = ["build_limiter", "limit_key", "rate_limit_headers", "rate_limit_values", "rate_limited"]
+__all__ = [
+    "build_limiter",
+    "limit_key",
+    "policy_header",
+    "rate_limit_headers",
+    "rate_limit_value",
+    "rate_limit_values",
+    "rate_limited",
+]
 
 
 def limit_key(principal: Principal, access: RouteAccess, remote: str | None) -> str:
@@ -34,7 +42,8 @@ def limit_key(principal: Principal, access: RouteAccess, remote: str | None) -> 
 
 
 @functools.lru_cache(maxsize=256)
-def _policy_header(name: str, policy: RateLimitPolicy) -> str:
+def policy_header(name: str, policy: RateLimitPolicy) -> str:
+    """The RateLimit-Policy header's value for the policy ``name``."""
     return f'"{name}";q={policy.burst};w={policy.window_s}'
 
 
@@ -45,10 +54,12 @@ def rate_limit_headers(decision: RateLimitDecision, name: str) -> dict[str, str]
 
 def rate_limit_values(decision: RateLimitDecision, name: str) -> tuple[str, str]:
     """The values of the RateLimit-Policy and RateLimit headers."""
-    return (
-        _policy_header(name, decision.policy),
-        f'"{name}";r={decision.remaining};t={math.ceil(decision.reset_s)}',
-    )
+    return policy_header(name, decision.policy), rate_limit_value(decision, name)
+
+
+def rate_limit_value(decision: RateLimitDecision, name: str) -> str:
+    """The RateLimit header's value: what is left of the bucket, and when it is full again."""
+    return f'"{name}";r={decision.remaining};t={math.ceil(decision.reset_s)}'
 
 
 def rate_limited(decision: RateLimitDecision, name: str) -> Problem:

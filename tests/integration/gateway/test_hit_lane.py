@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import io
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from facade.hitlane import HitLane
 from facade.logs import ACCESS_LOG, configure_logging
 from facade.runtime import Runtime
 from facade.security import DEMO_API_KEY
+from facade.security.install import SECURITY
 from facade.settings import Settings, load_settings
 from resilience import FakeClock
 from sandbox.runner import Sandbox
@@ -250,6 +252,48 @@ async def test_a_stale_entry_is_left_to_the_pipeline(gateways: Gateways) -> None
     stale = await _exchange(gateways.lane, ORDER, KEY)
     assert gateways.hit_lane.answered == answered
     assert ("veneer-stale", "true") in stale["headers"]
+
+
+async def _lane_answers_again(gateways: Gateways, path: str, headers: dict[str, str]) -> None:
+    """Warm ``path`` on the lane's gateway and see the lane answer it (and remember the request)."""
+    assert (await _exchange(gateways.lane, path, headers))["status"] == 200
+    answered = gateways.hit_lane.answered
+    assert (await _exchange(gateways.lane, path, headers))["status"] == 200
+    assert gateways.hit_lane.answered == answered + 1
+
+
+async def test_a_write_through_the_gateway_ends_what_the_lane_remembered(
+    gateways: Gateways,
+) -> None:
+    """After a PATCH of a customer, the same client's next read of it is not answered from the
+    entry cached before the write: the pipeline asks the CRM and the new phone number shows."""
+    path = "/api/v1/customers/7"
+    await _lane_answers_again(gateways, path, KEY)
+    answered = gateways.hit_lane.answered
+    await _idle()
+    writer = bearer(gateways.settings)
+    async with gateways.lane.patch(path, json={"phone": "+49 30 5550107"}, headers=writer) as reply:
+        assert reply.status == 200, await reply.text()
+    after = await _exchange(gateways.lane, path, KEY)
+    assert gateways.hit_lane.answered == answered
+    assert "fwd=miss" in dict(after["headers"])["cache-status"]
+    assert orjson.loads(after["body"])["phone"] == "+49 30 5550107"
+
+
+async def test_a_remembered_bearer_token_is_checked_again_on_every_answer(
+    gateways: Gateways,
+) -> None:
+    """Once the verifier no longer vouches for a token the lane answered for (its time ran out),
+    the lane steps aside and the pipeline verifies the token again."""
+    headers = bearer(gateways.settings)
+    await _lane_answers_again(gateways, ORDER, headers)
+    verifier = gateways.lane.app[SECURITY].authenticator.jwt
+    assert verifier is not None
+    verifier._now = lambda: time.time() + 2 * 86_400  # the verifier's clock, two days on
+    answered = gateways.hit_lane.answered
+    again = await _exchange(gateways.lane, ORDER, headers)
+    assert gateways.hit_lane.answered == answered
+    assert again["status"] == 200  # verified again (the signature's own check keeps real time)
 
 
 class _Raw:

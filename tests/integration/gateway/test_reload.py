@@ -20,10 +20,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.registry import AdapterRegistry
 from facade.app import RELOADER, RUNTIME, create_app
+from facade.connection import HIT_LANE
 from facade.runtime import Runtime
 from facade.settings import load_settings
 from tests.support.credentials import TEST_API_KEY, TEST_API_KEY_HASH
 from tests.support.memory_adapter import MemoryAdapter
+from tests.support.serving import GatewayTestServer
 
 Client = Callable[..., Awaitable[TestClient]]
 ADMIN = {"Authorization": "Bearer reload-test-admin-token"}
@@ -106,7 +108,7 @@ async def client(config_file: Path, aiohttp_client: Client) -> TestClient:
     registry.register("memory", MemoryAdapter)
     app = create_app(await Runtime.open(load(config_file), registry=registry, with_store=True))
     app[RELOADER].load = load
-    return await aiohttp_client(app, headers={"X-API-Key": TEST_API_KEY})
+    return await aiohttp_client(GatewayTestServer(app), headers={"X-API-Key": TEST_API_KEY})
 
 
 def adapter(client: TestClient, name: str = "mem") -> MemoryAdapter:
@@ -301,10 +303,15 @@ async def test_a_request_in_flight_finishes_on_the_generation_it_started_on(
 async def test_a_revoked_api_key_is_refused_after_reload(
     client: TestClient, config_file: Path
 ) -> None:
-    """Replacing the API key clients takes effect for the next request."""
+    """Replacing the API key clients takes effect for the next request, even for a read the hit
+    lane answered from the cache just before the reload."""
     from facade.security.apikeys import hash_api_key
 
-    assert (await client.get("/api/v1/things/1")).status == 200
+    lane = client.app[HIT_LANE]
+    for _ in range(2):  # the second read is a fresh hit: the lane answers it
+        assert (await client.get("/api/v1/things/1")).status == 200
+        await asyncio.sleep(0)  # the connection goes back to waiting for the next request
+    assert lane.answered == 1
     other_hash = hash_api_key(OTHER_KEY, salt=b"reload-test-salt")
     replaced = config().replace(
         f'tester: {{hash: "{TEST_API_KEY_HASH}"', f'second: {{hash: "{other_hash}"'
