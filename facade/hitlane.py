@@ -91,11 +91,6 @@ class HitLane:
                 if len(self._decided) >= _DECISIONS:
                     self._decided.clear()
                 self._decided[shape] = decided
-        elif (
-            decided.bearer is not None
-            and self.security.authenticator.remembered(decided.bearer, None) is not decided.caller
-        ):
-            return None  # the token ran out (or was forgotten): the pipeline says what now
         cache, policy = decided.cache, decided.policy
         hit = cache.fresh(decided.key, policy)
         if hit is None:
@@ -150,8 +145,9 @@ class HitLane:
         return answer
 
     def _still_holds(self, decided: _Decided) -> bool:
-        """Whether what ``decided`` was decided from is still what serves (no reload, no write
-        through the gateway since)."""
+        """Whether what ``decided`` was decided from is still what serves: no reload, no write
+        through the gateway since, and a bearer token the verifier still vouches for (it may
+        have run out; verified again, it is decided again)."""
         security = self.security
         return (
             decided.served is self.serving.current
@@ -159,6 +155,10 @@ class HitLane:
             and decided.authenticator is security.authenticator
             and decided.limiter is security.limiter
             and decided.writes == decided.cache.writes
+            and (
+                decided.bearer is None
+                or security.authenticator.remembered(decided.bearer, None) is decided.caller
+            )
         )
 
     def _decide(self, message: RawRequestMessage, remote: str | None) -> _Decided | None:

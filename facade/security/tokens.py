@@ -33,10 +33,11 @@ from facade.security.principal import Principal
 from facade.settings import Jwt
 from facade.settings.security_model import HMAC_ALGORITHMS
 
-__all__ = ["JwtVerifier", "scopes_of"]
+__all__ = ["REMEMBER_S", "JwtVerifier", "scopes_of"]
 
 _MAX_TOKEN = 8192
-_REMEMBER_S = 60.0
+#: seconds a verified token is believed without verifying it again (never past its expiry)
+REMEMBER_S = 60.0
 _REMEMBERED = 4096
 
 
@@ -137,5 +138,5 @@ class JwtVerifier:
     def _remember(self, token: str, principal: Principal, exp: float) -> None:
         if len(self._remembered) >= _REMEMBERED:
             self._remembered.clear()
-        until = min(self._now() + _REMEMBER_S, exp + self.config.leeway)
+        until = min(self._now() + REMEMBER_S, exp + self.config.leeway)
         self._remembered[token] = (principal, until)

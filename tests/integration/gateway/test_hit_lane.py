@@ -31,6 +31,7 @@ from facade.logs import ACCESS_LOG, configure_logging
 from facade.runtime import Runtime
 from facade.security import DEMO_API_KEY
 from facade.security.install import SECURITY
+from facade.security.tokens import REMEMBER_S
 from facade.settings import Settings, load_settings
 from resilience import FakeClock
 from sandbox.runner import Sandbox
@@ -283,17 +284,21 @@ async def test_a_write_through_the_gateway_ends_what_the_lane_remembered(
 async def test_a_remembered_bearer_token_is_checked_again_on_every_answer(
     gateways: Gateways,
 ) -> None:
-    """Once the verifier no longer vouches for a token the lane answered for (its time ran out),
-    the lane steps aside and the pipeline verifies the token again."""
+    """Once the verifier no longer vouches for a token the lane answered for (the time it keeps
+    a verified token ran out), the lane steps aside and the pipeline verifies the token again;
+    after that the lane answers for it again."""
     headers = bearer(gateways.settings)
     await _lane_answers_again(gateways, ORDER, headers)
     verifier = gateways.lane.app[SECURITY].authenticator.jwt
     assert verifier is not None
-    verifier._now = lambda: time.time() + 2 * 86_400  # the verifier's clock, two days on
+    later = time.time() + REMEMBER_S + 1  # the verifier's clock, past what it remembered
+    verifier._now = lambda: later
     answered = gateways.hit_lane.answered
     again = await _exchange(gateways.lane, ORDER, headers)
     assert gateways.hit_lane.answered == answered
-    assert again["status"] == 200  # verified again (the signature's own check keeps real time)
+    assert again["status"] == 200  # verified again: the token itself is good for a day
+    assert (await _exchange(gateways.lane, ORDER, headers))["status"] == 200
+    assert gateways.hit_lane.answered == answered + 1
 
 
 class _Raw:
