@@ -29,14 +29,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from http import HTTPStatus
 from time import perf_counter
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from aiohttp import hdrs
 from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import SERVER_SOFTWARE, HttpVersion11, RawRequestMessage
 from aiohttp.typedefs import RawHeaders
 
-from facade.middlewares.access_log import AccessRecorder
+from facade.middlewares.access_log import AccessRecorder, PreparedLine
 from facade.middlewares.compression import choose_encoding, compressed, compressible
 from facade.middlewares.headers import carries_control_characters
 from facade.middlewares.pipeline import Security
@@ -112,35 +112,16 @@ class HitLane:
             limit_lines = (
                 f"{limit.policy_line}RateLimit: {rate_limit_value(decision, limit.name)}\r\n"
             )
-        cache_status = cache.hit_status(policy, age)
-        head = f"{rendered.head}Age: {int(age)}\r\nCache-Status: {cache_status}\r\n{limit_lines}"
-        body = entry.body
-        if rendered.compressible:
-            head += "Vary: Accept-Encoding\r\n"
-            if decided.coding is not None:
-                head += f"Content-Encoding: {decided.coding}\r\n"
-                body = compressed(body, decided.coding)
+        age_lines, cache_status = rendered.aged(policy, age)
+        body_lines, body = rendered.body_as(decided.coding)
         request_id = request_id_from(decided.offered_id)
         answer = (
-            f"{head}{REQUEST_ID_HEADER}: {request_id}\r\nContent-Length: {len(body)}\r\n"
-            f"Date: {rfc822_formatted_time()}\r\n{_SERVER}\r\n"
+            f"{rendered.head}{age_lines}{limit_lines}{body_lines}"
+            f"{REQUEST_ID_HEADER}: {request_id}\r\nDate: {rfc822_formatted_time()}\r\n{_SERVER}\r\n"
         ).encode() + body
 
         cache.on_lookup(decided.route_key, "hit")
-        context: dict[str, Any] = {"request_id": request_id}
-        if decided.access is not None:
-            context["caller"] = decided.client
-        self.recorder.record_fields(
-            "GET",
-            decided.path,
-            decided.template,
-            entry.status,
-            perf_counter() - started,
-            [],
-            cache_status,
-            decided.client,
-            context,
-        )
+        decided.line.record(request_id, entry.status, perf_counter() - started, cache_status)
         self.answered += 1
         return answer
 
@@ -195,6 +176,7 @@ class HitLane:
                 f"RateLimit-Policy: {policy_header(access.limit_name, access.limit)}\r\n",
             )
         authorization = headers.get(hdrs.AUTHORIZATION)
+        client = caller.id if access is not None else "anonymous"
         return _Decided(
             served=served,
             table=table,
@@ -204,16 +186,15 @@ class HitLane:
             cache=cache,
             policy=policy,
             route_key=handler.compiled.key,
-            template=template,
-            path=url.path,
-            access=access,
             caller=caller,
-            client=caller.id if access is not None else "anonymous",
             bearer=authorization if caller.kind == "jwt" else None,
             key=cache.key_for(handler, policy, url, headers, partition_of(access, caller)),
             limit=limit,
             coding=choose_encoding(headers.get(hdrs.ACCEPT_ENCODING)),
             offered_id=headers.get(REQUEST_ID_HEADER),
+            line=self.recorder.prepared(
+                "GET", url.path, template, client, client if access is not None else None
+            ),
         )
 
     def _rendered(self, entry: CachedResponse) -> _Rendered | None:
@@ -266,26 +247,54 @@ class _Decided(NamedTuple):
     cache: RouteCache
     policy: CachePolicy
     route_key: str
-    template: str
-    path: str
-    access: RouteAccess | None
     caller: Principal
-    client: str
     #: the bearer token to check again on each answer (it may expire); None for API keys
     bearer: str | None
     key: str
     limit: _Limit | None
     coding: str | None
     offered_id: str | None
+    #: the access line, rendered but for what each answer adds
+    line: PreparedLine
 
 
-class _Rendered(NamedTuple):
-    """What a cached entry's answers share: the status line and stored headers, as sent."""
+class _Rendered:
+    """What a cached entry's answers share, rendered once and kept while the entry lives: the
+    status line and stored headers, the body and its headers per content coding, and the Age
+    and Cache-Status lines of the latest second of age asked for."""
 
-    entry: CachedResponse
-    head: str
-    #: the body is worth compressing, so the answer varies by Accept-Encoding
-    compressible: bool
+    __slots__ = ("_aged", "_bodies", "compressible", "entry", "head")
+
+    def __init__(self, entry: CachedResponse, head: str, compressible: bool) -> None:
+        self.entry = entry
+        self.head = head
+        #: the body is worth compressing, so the answer varies by Accept-Encoding
+        self.compressible = compressible
+        self._bodies: dict[str | None, tuple[str, bytes]] = {}
+        self._aged: tuple[tuple[int, int], str, str] = ((-1, -1), "", "")
+
+    def aged(self, policy: CachePolicy, age: float) -> tuple[str, str]:
+        """The Age and Cache-Status lines of an answer ``age`` seconds old, and the status."""
+        key = (int(age), int(policy.ttl - age))  # what the two lines show
+        known, lines, status = self._aged
+        if key != known:
+            status = RouteCache.hit_status(policy, age)
+            lines = f"Age: {key[0]}\r\nCache-Status: {status}\r\n"
+            self._aged = (key, lines, status)
+        return lines, status
+
+    def body_as(self, coding: str | None) -> tuple[str, bytes]:
+        """The body in ``coding`` (None: as stored) and the header lines that describe it."""
+        found = self._bodies.get(coding)
+        if found is None:
+            lines, body = "", self.entry.body
+            if self.compressible:
+                lines = "Vary: Accept-Encoding\r\n"
+                if coding is not None:
+                    lines += f"Content-Encoding: {coding}\r\n"
+                    body = compressed(body, coding)
+            found = self._bodies[coding] = (f"{lines}Content-Length: {len(body)}\r\n", body)
+        return found
 
 
 def _render(entry: CachedResponse) -> _Rendered | None:

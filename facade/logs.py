@@ -124,8 +124,9 @@ class AccessLog:
         self.stream: TextIO | None = None
         self._pending: list[str] = []
         self._log = structlog.get_logger("veneer.access")
-        self._stamp = ""
-        self._stamped_at = float("-inf")
+        #: the timestamp's text up to its seconds, and the second it is for
+        self._second_text = ""
+        self._second = -1
 
     def configure(self, stream: TextIO | None) -> None:
         """Write JSON lines to ``stream``; None hands every line to structlog."""
@@ -151,7 +152,20 @@ class AccessLog:
             return
         line["level"] = "info"
         line["ts"] = self._timestamp()
-        text = orjson.dumps(line, default=str).decode()
+        self._queue(stream, orjson.dumps(line, default=str).decode())
+
+    def emit_json(self, opened: str) -> bool:
+        """Write a line already rendered as JSON but for its closing fields: ``opened`` is
+        ``{"event":...,`` up to and including the comma after its last field, and the level
+        and timestamp close it, as :meth:`emit` would. False, writing nothing, when lines go
+        through structlog (no stream): the caller then hands its fields to :meth:`emit`."""
+        stream = self.stream
+        if stream is None:
+            return False
+        self._queue(stream, f'{opened}"level":"info","ts":"{self._timestamp()}"}}')
+        return True
+
+    def _queue(self, stream: TextIO, text: str) -> None:
         if not self._pending:
             try:
                 asyncio.get_running_loop().call_soon(self.flush)
@@ -161,13 +175,15 @@ class AccessLog:
         self._pending.append(text)
 
     def _timestamp(self) -> str:
-        """The time as ISO 8601 UTC, to the millisecond (formatted once per millisecond)."""
+        """The time as ISO 8601 UTC to the millisecond; the date and time of day are formatted
+        once per second."""
         now = time.time()
-        if now - self._stamped_at >= 0.001 or now < self._stamped_at:
-            moment = dt.datetime.fromtimestamp(now, dt.UTC).isoformat(timespec="milliseconds")
-            self._stamp = moment.replace("+00:00", "Z")
-            self._stamped_at = now
-        return self._stamp
+        second = int(now)
+        if second != self._second:
+            moment = dt.datetime.fromtimestamp(second, dt.UTC)
+            self._second_text = moment.strftime("%Y-%m-%dT%H:%M:%S.")
+            self._second = second
+        return f"{self._second_text}{int((now - second) * 1000):03d}Z"
 
     def flush(self) -> None:
         if self._pending and self.stream is not None:

@@ -32,6 +32,7 @@ import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import structlog
 from sqlalchemy import bindparam, delete, select
@@ -113,6 +114,14 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class _Held(NamedTuple):
+    entry: CachedResponse
+    expires_at: datetime
+    #: ``expires_at`` and the entry's ``stored_at`` as POSIX seconds, for :meth:`_HotTier.fresh`
+    expires_s: float
+    stored_s: float
+
+
 class _HotTier:
     """An LRU bounded by entry count and total bytes; entries carry their own expiry."""
 
@@ -120,7 +129,7 @@ class _HotTier:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._entries: OrderedDict[str, tuple[CachedResponse, datetime]] = OrderedDict()
+        self._entries: OrderedDict[str, _Held] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -129,30 +138,45 @@ class _HotTier:
         found = self._entries.get(key)
         if found is None:
             return None
-        entry, expires_at = found
-        if expires_at <= now:
+        if found.expires_at <= now:
             self.pop(key)
             return None
         self._entries.move_to_end(key)
-        return entry
+        return found.entry
+
+    def fresh(self, key: str, now_s: float, ttl: float) -> tuple[CachedResponse, float] | None:
+        """The entry for ``key`` and its age if it is fresh under ``ttl`` at ``now_s`` (POSIX
+        seconds): what ``get`` then ``freshness`` would say is FRESH, in float arithmetic."""
+        found = self._entries.get(key)
+        if found is None or found.expires_s <= now_s:
+            return None
+        age = now_s - found.stored_s
+        if age < 0.0:  # noqa: PLR1730 - max() is a builtin call: this runs on every hit
+            age = 0.0
+        if age > ttl:
+            return None
+        self._entries.move_to_end(key)
+        return found.entry, age
 
     def put(self, key: str, entry: CachedResponse, expires_at: datetime) -> None:
         self.pop(key)
         if self.max_entries <= 0 or entry.size > self.max_bytes:
             return  # too big to hold without evicting everything else
-        self._entries[key] = (entry, expires_at)
+        self._entries[key] = _Held(
+            entry, expires_at, expires_at.timestamp(), entry.stored_at.timestamp()
+        )
         self.bytes += entry.size
         while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
-            _, (evicted, _) = self._entries.popitem(last=False)
-            self.bytes -= evicted.size
+            _, evicted = self._entries.popitem(last=False)
+            self.bytes -= evicted.entry.size
 
     def pop(self, key: str) -> None:
         found = self._entries.pop(key, None)
         if found is not None:
-            self.bytes -= found[0].size
+            self.bytes -= found.entry.size
 
     def purge(self, now: datetime) -> int:
-        expired = [key for key, (_, expires_at) in self._entries.items() if expires_at <= now]
+        expired = [key for key, held in self._entries.items() if held.expires_at <= now]
         for key in expired:
             self.pop(key)
         return len(expired)
@@ -189,15 +213,11 @@ class ResponseCache:
         """Entries and bytes in the hot tier (for metrics)."""
         return len(self._hot), self._hot.bytes
 
-    @property
-    def clock(self) -> Clock:
-        """The clock entries are stored and judged by."""
-        return self._clock
-
-    def get_hot(self, key: str, now: datetime | None = None) -> CachedResponse | None:
-        """The kept answer for ``key`` if this process holds it in memory; the store is not asked.
-        ``now`` is this cache's clock's time, when the caller has read it already."""
-        return self._hot.get(key, self._clock.now() if now is None else now)
+    def fresh(self, key: str, ttl: float) -> tuple[CachedResponse, float] | None:
+        """The answer for ``key`` and its age, if this process holds it in memory and it is
+        fresh under ``ttl``: what :meth:`get_hot` and :meth:`freshness` say together, for a
+        path that answers only fresh hits (one clock read, no datetime arithmetic)."""
+        return self._hot.fresh(key, self._clock.time(), ttl)
 
     async def get(self, key: str) -> CachedResponse | None:
         """The kept answer for ``key``, fresh or stale, or None; a store hit fills the hot tier."""
@@ -279,11 +299,9 @@ class ResponseCache:
                 delete(cache_entries).where(cache_entries.c.key_hash == _hash(key))
             )
 
-    def freshness(
-        self, entry: CachedResponse, policy: CachePolicy, now: datetime | None = None
-    ) -> tuple[Freshness, float]:
-        """``freshness(entry, policy, now)`` at this cache's clock (``now`` if already read)."""
-        return freshness(entry, policy, self._clock.now() if now is None else now)
+    def freshness(self, entry: CachedResponse, policy: CachePolicy) -> tuple[Freshness, float]:
+        """``freshness(entry, policy, now)`` at this cache's clock."""
+        return freshness(entry, policy, self._clock.now())
 
     async def purge_expired(self) -> int:
         """Drop entries past their keep time; returns how many the store (or, without one, the

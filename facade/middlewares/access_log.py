@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aiohttp import web
 
 from facade.logs import ACCESS_LOG, request_context
@@ -18,7 +19,13 @@ from facade.middlewares.keys import PRINCIPAL_NAME
 if TYPE_CHECKING:
     from facade.metrics import Metrics
 
-__all__ = ["BACKEND_CALLS", "AccessRecorder", "record_backend_call", "route_template"]
+__all__ = [
+    "BACKEND_CALLS",
+    "AccessRecorder",
+    "PreparedLine",
+    "record_backend_call",
+    "route_template",
+]
 
 BACKEND_CALLS: ContextVar[list[dict[str, Any]] | None] = ContextVar(
     "veneer_backend_calls", default=None
@@ -89,17 +96,104 @@ class AccessRecorder:
         carries besides (the current request's log context when None)."""
         if self.metrics is not None:
             self.metrics.http_request(route, method, status, seconds)
+        context = request_context() if context is None else context
         ACCESS_LOG.emit(
-            {
-                "event": "request",
-                **(request_context() if context is None else context),
-                "method": method,
-                "path": path,
-                "route": route,
-                "status": status,
-                "ms": round(seconds * 1000, 1),
-                "backend_calls": calls,
-                "cache": cache,
-                "client": client,
-            }
+            _fields(method, path, route, status, seconds, calls, cache, client, context)
         )
+
+    def prepared(
+        self, method: str, path: str, route: str, client: str, caller: str | None
+    ) -> PreparedLine:
+        """What :meth:`record_fields` writes for requests of one shape that call no backend,
+        rendered once: a request of that shape then adds only its id, status, duration and
+        cache status. ``caller`` is the line's ``caller`` field (None: the line has none)."""
+        return PreparedLine(self, method, path, route, client, caller)
+
+
+class PreparedLine:
+    """The access line of one shape of request, as :meth:`AccessRecorder.record_fields` writes
+    it (the same fields in the same order), with everything but the per-request values already
+    rendered as JSON. The hit lane writes one per answer."""
+
+    def __init__(
+        self,
+        recorder: AccessRecorder,
+        method: str,
+        path: str,
+        route: str,
+        client: str,
+        caller: str | None,
+    ) -> None:
+        self.recorder = recorder
+        self.method = method
+        self.path = path
+        self.route = route
+        self.client = client
+        self.caller = caller
+        caller_field = "" if caller is None else f',"caller":{_json(caller)}'
+        #: after the request id: the fields up to the status's value
+        self._middle = (
+            f'"{caller_field},"method":{_json(method)},"path":{_json(path)},'
+            f'"route":{_json(route)},"status":'
+        )
+        self._client = f'"client":{_json(client)},'
+        self._cache_json: dict[str, str] = {}
+
+    def record(self, request_id: str, status: int, seconds: float, cache: str) -> None:
+        """Count the request and write its line. ``request_id`` is one the gateway accepts
+        (plain characters only: :mod:`facade.middlewares.request_id`)."""
+        metrics = self.recorder.metrics
+        if metrics is not None:
+            metrics.http_request(self.route, self.method, status, seconds)
+        cache_json = self._cache_json.get(cache)
+        if cache_json is None:
+            if len(self._cache_json) >= _CACHE_VALUES:
+                self._cache_json.clear()
+            cache_json = self._cache_json[cache] = _json(cache)
+        written = ACCESS_LOG.emit_json(
+            f'{{"event":"request","request_id":"{request_id}{self._middle}{status},'
+            f'"ms":{seconds * 1000:.1f},"backend_calls":[],"cache":{cache_json},'
+            f"{self._client}"
+        )
+        if not written:  # lines go through structlog: as fields
+            context = {"request_id": request_id}
+            if self.caller is not None:
+                context["caller"] = self.caller
+            fields = _fields(
+                self.method, self.path, self.route, status, seconds, [], cache, self.client, context
+            )
+            ACCESS_LOG.emit(fields)
+
+
+def _fields(
+    method: str,
+    path: str,
+    route: str,
+    status: int,
+    seconds: float,
+    calls: list[dict[str, Any]],
+    cache: str | None,
+    client: str,
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """An access line's fields, in the order it shows them."""
+    return {
+        "event": "request",
+        **context,
+        "method": method,
+        "path": path,
+        "route": route,
+        "status": status,
+        "ms": round(seconds * 1000, 1),
+        "backend_calls": calls,
+        "cache": cache,
+        "client": client,
+    }
+
+
+#: distinct cache-status values a prepared line keeps rendered (one per ttl second left)
+_CACHE_VALUES = 256
+
+
+def _json(value: str) -> str:
+    return orjson.dumps(value).decode()

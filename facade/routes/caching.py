@@ -127,12 +127,7 @@ class RouteCache:
     def fresh(self, key: str, policy: CachePolicy) -> tuple[CachedResponse, float] | None:
         """The entry for ``key`` and its age, if this process holds it in memory and it is fresh:
         what :meth:`serve` answers at once, found without waiting for anything."""
-        now = self.cache.clock.now()
-        entry = self.cache.get_hot(key, now)
-        if entry is None:
-            return None
-        freshness, age = self.cache.freshness(entry, policy, now)
-        return (entry, age) if freshness is Freshness.FRESH else None
+        return self.cache.fresh(key, policy.ttl)
 
     @staticmethod
     def hit_status(policy: CachePolicy, age: float) -> str:

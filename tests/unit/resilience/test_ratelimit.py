@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from resilience import FakeClock
 from resilience.ratelimit import Bucket, LocalRateLimiter, RateLimitPolicy, take
@@ -92,3 +96,27 @@ def test_the_window_advertised_is_the_time_to_refill_an_empty_bucket() -> None:
     assert RateLimitPolicy(rate=50, burst=100).window_s == 2
     assert RateLimitPolicy(rate=100, burst=10).window_s == 1
     assert RateLimitPolicy(rate=0.5, burst=3).window_s == 6
+
+
+@given(
+    tokens=st.floats(0, 200, allow_nan=False),
+    stamp=st.floats(0, 1e6, allow_nan=False),
+    step=st.floats(-100, 100, allow_nan=False),
+    rate=st.floats(0.01, 1000, allow_nan=False),
+    burst=st.integers(1, 100),
+)
+def test_take_refills_by_elapsed_time_within_the_burst(
+    tokens: float, stamp: float, step: float, rate: float, burst: int
+) -> None:
+    """A bucket gains rate times elapsed time, never more than the burst (also one kept from a
+    larger burst), nothing when the clock steps back, and keeps the later stamp; one token is
+    taken when there is one, and the decision's remaining and reset agree with the bucket."""
+    policy = RateLimitPolicy(rate=rate, burst=burst)
+    now = stamp + step
+    available = min(float(burst), tokens + max(0.0, now - stamp) * rate)
+    bucket, decision = take(Bucket(tokens, stamp), policy, now)
+    assert decision.allowed is (available >= 1.0)
+    assert bucket.tokens == pytest.approx(available - 1.0 if decision.allowed else available)
+    assert bucket.stamp == max(now, stamp)
+    assert decision.remaining == max(0, math.floor(bucket.tokens))
+    assert decision.reset_s == pytest.approx(max(0.0, (burst - bucket.tokens) / rate))

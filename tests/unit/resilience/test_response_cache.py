@@ -238,3 +238,26 @@ async def test_a_put_here_ends_the_believed_miss(store: Store, clock: FakeClock)
     assert await cache.get("k") is None
     await cache.put("k", answer(clock), keep_for_s=60)
     assert await cache.get("k") is not None
+
+
+@pytest.mark.parametrize("age", [0, 0.5, 10, 10.001, 15, 69.999, 70, 71])
+@pytest.mark.parametrize("keep_for", [5, 10, 70])
+async def test_fresh_says_what_get_and_freshness_say_together(
+    clock: FakeClock, age: float, keep_for: float
+) -> None:
+    """The hit lane's one-read check finds an entry exactly when the in-memory lookup finds it
+    unexpired and freshness calls it FRESH, with the same age, across the ttl's end and the
+    keep time's (which may be shorter than the ttl for an entry kept under an older policy)."""
+    cache = ResponseCache(None, clock=clock)
+    entry = answer(clock)
+    cache.put_hot("k", entry, keep_for_s=keep_for)
+    clock.advance(age)
+    found = cache.fresh("k", POLICY.ttl)
+    kept = await cache.get("k")
+    state = cache.freshness(kept, POLICY) if kept is not None else None
+    if kept is None or state is None or state[0] is not Freshness.FRESH:
+        assert found is None
+    else:
+        assert found is not None
+        assert found[0] is entry
+        assert found[1] == pytest.approx(state[1])
