@@ -3,13 +3,14 @@
 aiohttp's connection protocol parses what a client sends, queues each complete request and
 wakes its handler task, which builds a request, runs the application and writes the answer.
 Here the protocol holds that wake-up back for a moment: when exactly one request has arrived
-on an idle connection, the hit lane may answer it there and then, and the handler task sleeps
-on. Otherwise, or when the lane says no, the request goes on as aiohttp would have sent it:
+on a connection with nothing in flight (its handler task waiting, or not yet back from writing
+the last answer), the hit lane may answer it there and then, and the handler task sleeps on. Otherwise, or when the lane says no, the request goes on as aiohttp would have sent it:
 parsing, error answers, pipelining, keep-alive and shutdown all stay aiohttp's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -60,6 +61,17 @@ class _LaneConnection(RequestHandler):
         super().__init__(manager, **kwargs)
         self._lane = lane
         self._remote: str | None = None
+        #: the last request's answer is written and the handler task has yet to come back for
+        #: the next one: nothing is in flight, though no waiter says so
+        self._between = False
+        made = self._request_factory
+        assert made is not None  # aiohttp's server always gives one
+
+        def request_factory(*args: Any) -> web.BaseRequest:
+            self._between = False  # the handler task is back and takes a queued request
+            return made(*args)
+
+        self._request_factory = request_factory
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -68,15 +80,32 @@ class _LaneConnection(RequestHandler):
             None if peer is None else str(peer[0] if isinstance(peer, list | tuple) else peer)
         )
 
+    async def _handle_request(
+        self,
+        request: web.BaseRequest,
+        start_time: float | None,
+        request_handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]],
+    ) -> tuple[web.StreamResponse, bool]:
+        self._between = False
+        resp, reset = await super()._handle_request(request, start_time, request_handler)
+        # The answer is written. The handler task resumes a loop turn or more later (many more
+        # under load), and a client quick to send its next request, as every load generator
+        # is, would find no waiter all that time: without this, such a connection would never
+        # leave the pipeline for the lane.
+        self._between = not reset and bool(resp.keep_alive) and request.content.is_eof()
+        return resp, reset
+
     def data_received(self, data: bytes) -> None:
         waiter = self._waiter
+        idle = waiter is not None and not waiter.done()  # the handler task waits for a request
         if (
-            waiter is None  # the handler task is busy (or not started): aiohttp's turn
-            or waiter.done()
+            not (idle or self._between)  # a request is in flight (or none yet): aiohttp's turn
             or self._messages
             or self._payload_parser is not None
             or self._upgraded
             or self._paused  # the client is not reading its answers: aiohttp waits for it
+            or self._close
+            or self._force_close
         ):
             super().data_received(data)
             return
@@ -88,8 +117,9 @@ class _LaneConnection(RequestHandler):
         messages = self._messages
         if len(messages) == 1 and self._answered(*messages[0]):
             messages.clear()
-        elif messages:
+        elif messages and waiter is not None:
             waiter.set_result(None)
+        # else between requests: the handler task takes what is queued when it comes back
 
     def _answered(self, message: Any, payload: Any) -> bool:
         """Whether the lane answered ``message`` (the one request queued); written if so."""

@@ -25,7 +25,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from facade.app import METRICS, create_app
-from facade.connection import HIT_LANE
+from facade.connection import HIT_LANE, _LaneConnection
 from facade.hitlane import HitLane
 from facade.logs import ACCESS_LOG, configure_logging
 from facade.runtime import Runtime
@@ -317,6 +317,10 @@ class _Raw:
         await self.writer.drain()
 
     async def answer(self) -> tuple[int, dict[str, str], bytes]:
+        async with asyncio.timeout(10):  # an answer that never comes fails, not hangs
+            return await self._answer()
+
+    async def _answer(self) -> tuple[int, dict[str, str], bytes]:
         status_line = await self.reader.readline()
         headers: dict[str, str] = {}
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
@@ -415,4 +419,74 @@ async def test_a_failing_lane_costs_no_answer(
     status, headers, _ = await raw.answer()
     assert status == 200 and headers["cache-status"].startswith("veneer; hit")
     assert "the hit lane failed" in gateways.log.getvalue()
+    await raw.close()
+
+
+def _arriving_early(monkeypatch: pytest.MonkeyPatch, request: bytes) -> None:
+    """Make ``request`` arrive on a connection the moment its first answer is written, before
+    the handler task comes back for the next one: what a quick client does under load."""
+    handle = _LaneConnection._handle_request
+    sent: set[int] = set()
+
+    async def racing(connection: _LaneConnection, *args: Any) -> tuple[web.StreamResponse, bool]:
+        result = await handle(connection, *args)
+        if id(connection) not in sent:
+            sent.add(id(connection))
+            connection.data_received(request)
+        return result
+
+    monkeypatch.setattr(_LaneConnection, "_handle_request", racing)
+
+
+async def test_a_request_sent_before_the_handler_task_is_back_is_answered_by_the_lane(
+    gateways: Gateways, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hit arriving after the last answer was written, but before aiohttp's handler task has
+    come back around for it, is the lane's: nothing is in flight. (Under load this is where
+    most requests arrive, and without it a connection never left the pipeline.) The answers
+    come in order and the connection goes on serving."""
+    await _exchange(gateways.lane, ORDER, KEY)  # cached
+    _arriving_early(monkeypatch, _get())
+    raw = await _Raw.open(gateways.lane)
+    answered = gateways.hit_lane.answered
+    await raw.send(_get("/api/v1/orders/SO-100002"))  # not cached: the pipeline's
+    first, second = await raw.answer(), await raw.answer()
+    assert first[0] == 200 and b"SO-100002" in first[2]
+    assert second[0] == 200 and b"SO-100001" in second[2]
+    assert gateways.hit_lane.answered == answered + 1
+    await raw.send(_get())
+    assert (await raw.answer())[0] == 200
+    assert gateways.hit_lane.answered == answered + 2
+    await raw.close()
+
+
+async def test_a_request_the_lane_declines_then_waits_for_the_handler_task(
+    gateways: Gateways, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request arriving in that moment that the lane cannot answer is queued for aiohttp's
+    handler task, which answers it after the first, in order."""
+    await _exchange(gateways.lane, ORDER, KEY)
+    _arriving_early(monkeypatch, _get("/api/v1/orders/SO-999999"))
+    raw = await _Raw.open(gateways.lane)
+    answered = gateways.hit_lane.answered
+    await raw.send(_get("/api/v1/orders/SO-100002"))  # not cached: the pipeline's
+    first, second = await raw.answer(), await raw.answer()
+    assert (first[0], second[0]) == (200, 404)
+    assert gateways.hit_lane.answered == answered
+    await raw.close()
+
+
+async def test_nothing_is_answered_after_an_answer_that_closes_the_connection(
+    gateways: Gateways, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an answer that ends the connection (the client asked it to), a request arriving
+    before the handler task is back is answered by no one: the connection closes."""
+    await _exchange(gateways.lane, ORDER, KEY)
+    _arriving_early(monkeypatch, _get())
+    raw = await _Raw.open(gateways.lane)
+    answered = gateways.hit_lane.answered
+    await raw.send(_get(extra=b"Connection: close\r\n"))
+    assert (await raw.answer())[0] == 200
+    assert await raw.reader.read() == b""
+    assert gateways.hit_lane.answered == answered
     await raw.close()
