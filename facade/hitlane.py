@@ -72,6 +72,8 @@ class HitLane:
         self.recorder = recorder
         self._renderings: dict[int, _Rendered] = {}
         self._decided: dict[tuple[str, RawHeaders, str | None], _Decided] = {}
+        #: request targets that name no cached route, and the generation that said so
+        self._uncached: dict[str, Served] = {}
         #: requests the lane has answered
         self.answered = 0
 
@@ -84,6 +86,8 @@ class HitLane:
         shape = (message.path, message.raw_headers, remote)
         decided = self._decided.get(shape)
         if decided is None or not self._still_holds(decided):
+            if self._uncached.get(message.path) is self.serving.current:
+                return None  # no cached route: the commonest "no" of all, said at once
             decided = self._decide(message, remote)
             if decided is None:
                 return None
@@ -155,6 +159,10 @@ class HitLane:
         served = self.serving.current
         found = served.cached_reader(url.path_safe)
         if found is None:
+            if served.resolved(url.path_safe):  # else not resolved yet: ask again next time
+                if len(self._uncached) >= _DECISIONS:
+                    self._uncached.clear()
+                self._uncached[message.path] = served
             return None
         handler, template = found
         cache, policy = handler.context.cache, handler.cache_policy

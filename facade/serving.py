@@ -117,6 +117,11 @@ class Served:
         known = self._resolved.get(("GET", path_safe))
         return self._cached_readers.get(known[1]) if known is not None else None
 
+    def resolved(self, path_safe: str) -> bool:
+        """Whether a GET of ``path_safe`` has been resolved in this generation (so that
+        :meth:`cached_reader`'s None means "not a cached route" rather than "not yet")."""
+        return ("GET", path_safe) in self._resolved
+
     @property
     def number(self) -> int:
         return self.generation.number

@@ -325,6 +325,30 @@ async def test_a_revoked_api_key_is_refused_after_reload(
     assert allowed.status == 200
 
 
+async def test_a_route_cached_by_a_reload_is_answered_by_the_hit_lane(
+    client: TestClient, config_file: Path
+) -> None:
+    """The hit lane remembers that a path has no cached route only for the generation that
+    said so: once a reload caches it, its fresh hits are the lane's."""
+    lane = client.app[HIT_LANE]
+
+    async def read_twice() -> None:
+        for _ in range(2):
+            assert (await client.get("/api/v1/things/1")).status == 200
+            await asyncio.sleep(0)  # the connection goes back to waiting for the next request
+
+    cache = "    cache: {ttl: 60s}\n"
+    rewrite(config_file, config().replace(cache, ""))
+    assert (await reload(client))[0] == 200
+    await read_twice()
+    assert lane.answered == 0  # not cached: the pipeline's, both times
+    rewrite(config_file, config())
+    assert (await reload(client))[0] == 200
+
+    await read_twice()
+    assert lane.answered == 1  # the second read, a fresh hit
+
+
 async def test_a_changed_listener_is_reported_as_needing_a_restart(
     client: TestClient, config_file: Path
 ) -> None:
