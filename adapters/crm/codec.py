@@ -35,6 +35,8 @@ from typing import Any
 from defusedxml.xmlrpc import DefusedExpatParser
 from lxml import etree
 
+from adapters.xmlparsers import per_thread
+
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_TAGS",
@@ -244,9 +246,12 @@ class _NotPlain(Exception):
     """Not the strict, common form: let the reference parse decide what it is."""
 
 
-def _lxml_parser() -> etree.XMLParser:
-    # One per reply: lxml parsers are not thread-safe.
+def _make_lxml_parser() -> etree.XMLParser:
+    # One per thread: lxml parsers are not thread-safe.
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+_lxml_parser = per_thread(_make_lxml_parser)
 
 
 def _decode_plain(body: bytes, max_depth: int) -> Any:

@@ -26,6 +26,7 @@ from lxml import etree
 from adapters.erp.compiled import Deviation
 from adapters.erp.operations import SoapOperation
 from adapters.http import HttpReply
+from adapters.xmlparsers import per_thread
 
 __all__ = [
     "MAX_XML_TAGS",
@@ -87,8 +88,8 @@ def build_request(op: SoapOperation, params: Mapping[str, Any]) -> tuple[bytes, 
     return body, dict(headers)
 
 
-def _parser() -> etree.XMLParser:
-    # One per call: lxml parsers are not thread-safe, and big replies are parsed in a thread.
+def _make_parser() -> etree.XMLParser:
+    # One per thread (big replies are parsed in a thread): lxml parsers are not thread-safe.
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -97,6 +98,9 @@ def _parser() -> etree.XMLParser:
         remove_comments=True,
         remove_pis=True,
     )
+
+
+_parser = per_thread(_make_parser)
 
 
 def _parse_xml(reply: HttpReply) -> etree._Element:
