@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from facade.settings.secret import Secret
 
 __all__ = [
@@ -50,9 +52,14 @@ class Redactor:
         self._secrets: list[str] = []
 
     def remember(self, values: Iterable[str | None]) -> None:
-        """Mask these exact values from now on (longest first, so none is half-masked)."""
+        """Mask these exact values from now on (longest first, so none is half-masked), and
+        each as a JSON string writes it: lines scrubbed as rendered JSON (the access log) hold
+        a quote, a backslash or a control character escaped."""
         known = set(self._secrets)
-        known.update(v for v in values if v and len(v) >= _MIN_SECRET)
+        for value in values:
+            if value and len(value) >= _MIN_SECRET:
+                known.add(value)
+                known.add(orjson.dumps(value).decode()[1:-1])
         self._secrets = sorted(known, key=len, reverse=True)
 
     def forget_all(self) -> None:

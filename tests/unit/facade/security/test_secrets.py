@@ -10,13 +10,15 @@ import textwrap
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import orjson
 import pytest
 import structlog
 from aiohttp.test_utils import TestClient
 
 from adapters.errors import AccessDenied, BackendUnavailable, InvalidRequest
 from facade.app import create_app
-from facade.logs import configure_logging
+from facade.logs import ACCESS_LOG, configure_logging
+from facade.middlewares.access_log import AccessRecorder
 from facade.redaction import REDACTOR, Redactor, redact, remember_secrets
 from facade.runtime import Runtime
 from facade.security.apikeys import hash_api_key
@@ -166,3 +168,25 @@ def test_remember_secrets_collects_every_secret_in_the_settings(tmp_path: Path) 
     assert text == "*** *** *** ***"
     assert redact(Secret("x")) == "***"
     assert REDACTOR.text("ordinary words stay") == "ordinary words stay"
+
+
+def test_a_secret_that_json_escapes_is_masked_in_json_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A secret with a quote, a backslash or a control character is written escaped in a JSON
+    line, and the access log scrubs lines as rendered text: the escaped form is masked too."""
+    monkeypatch.setattr(REDACTOR, "_secrets", list(REDACTOR._secrets))  # restored afterwards
+    secret = 'pa"ss\\word\t-never-seen-05'
+    REDACTOR.remember([secret])
+    stream = io.StringIO()
+    configure_logging("info", "json", stream)
+    AccessRecorder().record_fields(
+        "GET", f"/api/v1/things/{secret}", "/api/v1/things/{id}", 404, 0.001, [], None, "x",
+        {"request_id": "r-00000001"},
+    )  # fmt: skip
+    ACCESS_LOG.flush()
+    structlog.get_logger("veneer.test").info("said", detail=f"with {secret}")
+    written = stream.getvalue()
+    assert "/api/v1/things/" in written and "said" in written
+    assert secret not in written
+    assert orjson.dumps(secret).decode()[1:-1] not in written
