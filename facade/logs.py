@@ -154,16 +154,15 @@ class AccessLog:
         line["ts"] = self._timestamp()
         self._queue(stream, orjson.dumps(line, default=str).decode())
 
-    def emit_json(self, opened: str) -> bool:
+    def emit_json(self, opened: str) -> None:
         """Write a line already rendered as JSON but for its closing fields: ``opened`` is
         ``{"event":...,`` up to and including the comma after its last field, and the level
-        and timestamp close it, as :meth:`emit` would. False, writing nothing, when lines go
-        through structlog (no stream): the caller then hands its fields to :meth:`emit`."""
+        and timestamp close it, as :meth:`emit` would. Only with a stream: lines that go
+        through structlog need their fields (:meth:`emit`)."""
         stream = self.stream
         if stream is None:
-            return False
+            raise RuntimeError("no JSON stream: write the line's fields with emit()")
         self._queue(stream, f'{opened}"level":"info","ts":"{self._timestamp()}"}}')
-        return True
 
     def _queue(self, stream: TextIO, text: str) -> None:
         if not self._pending:

@@ -116,8 +116,7 @@ def _hash(key: str) -> str:
 
 class _Held(NamedTuple):
     entry: CachedResponse
-    expires_at: datetime
-    #: ``expires_at`` and the entry's ``stored_at`` as POSIX seconds, for :meth:`_HotTier.fresh`
+    #: when the entry expires and when it was stored, as POSIX seconds
     expires_s: float
     stored_s: float
 
@@ -138,7 +137,7 @@ class _HotTier:
         found = self._entries.get(key)
         if found is None:
             return None
-        if found.expires_at <= now:
+        if found.expires_s <= now.timestamp():
             self.pop(key)
             return None
         self._entries.move_to_end(key)
@@ -162,9 +161,7 @@ class _HotTier:
         self.pop(key)
         if self.max_entries <= 0 or entry.size > self.max_bytes:
             return  # too big to hold without evicting everything else
-        self._entries[key] = _Held(
-            entry, expires_at, expires_at.timestamp(), entry.stored_at.timestamp()
-        )
+        self._entries[key] = _Held(entry, expires_at.timestamp(), entry.stored_at.timestamp())
         self.bytes += entry.size
         while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
             _, evicted = self._entries.popitem(last=False)
@@ -176,7 +173,8 @@ class _HotTier:
             self.bytes -= found.entry.size
 
     def purge(self, now: datetime) -> int:
-        expired = [key for key, held in self._entries.items() if held.expires_at <= now]
+        now_s = now.timestamp()
+        expired = [key for key, held in self._entries.items() if held.expires_s <= now_s]
         for key in expired:
             self.pop(key)
         return len(expired)

@@ -142,6 +142,14 @@ class PreparedLine:
     def record(self, request_id: str, status: int, seconds: float, cache: str) -> None:
         """Count the request and write its line. ``request_id`` is one the gateway accepts
         (plain characters only: :mod:`facade.middlewares.request_id`)."""
+        if ACCESS_LOG.stream is None:  # lines go through structlog: as fields
+            context = {"request_id": request_id}
+            if self.caller is not None:
+                context["caller"] = self.caller
+            self.recorder.record_fields(
+                self.method, self.path, self.route, status, seconds, [], cache, self.client, context
+            )
+            return
         metrics = self.recorder.metrics
         if metrics is not None:
             metrics.http_request(self.route, self.method, status, seconds)
@@ -150,19 +158,11 @@ class PreparedLine:
             if len(self._cache_json) >= _CACHE_VALUES:
                 self._cache_json.clear()
             cache_json = self._cache_json[cache] = _json(cache)
-        written = ACCESS_LOG.emit_json(
+        ACCESS_LOG.emit_json(
             f'{{"event":"request","request_id":"{request_id}{self._middle}{status},'
             f'"ms":{seconds * 1000:.1f},"backend_calls":[],"cache":{cache_json},'
             f"{self._client}"
         )
-        if not written:  # lines go through structlog: as fields
-            context = {"request_id": request_id}
-            if self.caller is not None:
-                context["caller"] = self.caller
-            fields = _fields(
-                self.method, self.path, self.route, status, seconds, [], cache, self.client, context
-            )
-            ACCESS_LOG.emit(fields)
 
 
 def _fields(
