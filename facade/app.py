@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from facade.connection import HIT_LANE
+from facade.calllane import CallLane
+from facade.connection import CALL_LANE, HIT_LANE
 from facade.hitlane import HitLane
 from facade.metrics import Metrics
 from facade.middlewares.access_log import AccessRecorder, record_backend_call
@@ -143,9 +144,12 @@ def create_app(runtime: Runtime, *, outbox_worker: bool = True) -> web.Applicati
     reloader = Reloader(runtime, serving, security, shared, metrics, audit=audit)
     app[SERVING] = serving
     app[RELOADER] = reloader
+    # Fresh cache hits answered on the connection (facade.hitlane) and uncached reads served
+    # from it (facade.calllane), under GatewayRunner.
     if route_cache is not None and settings.listen.hit_lane:
-        # Fresh cache hits answered on the connection (facade.hitlane), under GatewayRunner.
         app[HIT_LANE] = HitLane(serving, security, recorder)
+    if settings.listen.call_lane:
+        app[CALL_LANE] = CallLane(serving, security, recorder)
 
     app.router.add_get("/healthz", _healthz)
     add_ops(app, runtime, metrics, require_ops, audit=audit, reloader=reloader)

@@ -26,7 +26,6 @@ over every route of the shipped configuration (``tests/integration/gateway/test_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from http import HTTPStatus
 from time import perf_counter
 from typing import NamedTuple
@@ -36,40 +35,27 @@ from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import SERVER_SOFTWARE, HttpVersion11, RawRequestMessage
 from aiohttp.typedefs import RawHeaders
 
+from facade.lanes import DECISIONS, Grounds, Lane
 from facade.middlewares.access_log import AccessRecorder, PreparedLine
 from facade.middlewares.compression import choose_encoding, compressed, compressible
-from facade.middlewares.headers import carries_control_characters
 from facade.middlewares.pipeline import Security
 from facade.middlewares.request_id import REQUEST_ID_HEADER, request_id_from
 from facade.routes.caching import RouteCache, partition_of
-from facade.security.access import AccessTable, RouteAccess
-from facade.security.authenticator import Authenticator
-from facade.security.principal import ANONYMOUS, Principal
-from facade.security.ratelimits import limit_key, policy_header, rate_limit_value
 from facade.serving import Served, Serving
 from resilience import CachedResponse, CachePolicy
-from resilience.ratelimit import LocalRateLimiter, RateLimiter, RateLimitPolicy
 
 __all__ = ["HitLane"]
 
-_API_PREFIX = "/api/"
-#: request headers that make the pipeline's answer depend on more than a cache hit
-_DECIDED_ELSEWHERE = (hdrs.ORIGIN, hdrs.IF_NONE_MATCH, hdrs.EXPECT)
 _SERVER = f"Server: {SERVER_SOFTWARE}\r\n"
 #: rendered entries remembered; forgotten all at once when full (entries come and go)
 _RENDERINGS = 4096
-#: request shapes remembered; forgotten all at once when full (a client varying a header, such
-#: as a trace id, makes a new shape per request)
-_DECISIONS = 4096
 
 
-class HitLane:
+class HitLane(Lane):
     """Answers fresh cache hits as the pipeline would; says None to everything else."""
 
     def __init__(self, serving: Serving, security: Security, recorder: AccessRecorder) -> None:
-        self.serving = serving
-        self.security = security
-        self.recorder = recorder
+        super().__init__(serving, security, recorder)
         self._renderings: dict[int, _Rendered] = {}
         self._decided: dict[tuple[str, RawHeaders, str | None], _Decided] = {}
         #: request targets that name no cached route, and the generation that said so
@@ -92,7 +78,7 @@ class HitLane:
             if decided is None:
                 return None
             if decided.offered_id is None:  # a client's own request id makes every shape new
-                if len(self._decided) >= _DECISIONS:
+                if len(self._decided) >= DECISIONS:
                     self._decided.clear()
                 self._decided[shape] = decided
         cache, policy = decided.cache, decided.policy
@@ -105,17 +91,9 @@ class HitLane:
             return None  # a stored header aiohttp would refuse to send: let it say so
         # Every reason to step aside is behind us but the rate limit, which takes no token
         # when it refuses: from here on the lane answers.
-        limit = decided.limit
-        if limit is None:
-            limit_lines = ""
-        else:
-            assert isinstance(self.security.limiter, LocalRateLimiter)  # as decided
-            decision = self.security.limiter.acquire_now(limit.key, limit.policy)
-            if not decision.allowed:
-                return None  # refused without taking a token: the pipeline says 429
-            limit_lines = (
-                f"{limit.policy_line}RateLimit: {rate_limit_value(decision, limit.name)}\r\n"
-            )
+        limit_lines = self.draw(decided.grounds.limit)
+        if limit_lines is None:
+            return None  # refused without taking a token: the pipeline says 429
         age_lines, cache_status = rendered.aged(policy, age)
         body_lines, body = rendered.body_as(decided.coding)
         request_id = request_id_from(decided.offered_id)
@@ -130,78 +108,43 @@ class HitLane:
         return answer
 
     def _still_holds(self, decided: _Decided) -> bool:
-        """Whether what ``decided`` was decided from is still what serves: no reload, no write
-        through the gateway since, and a bearer token the verifier still vouches for (it may
-        have run out; verified again, it is decided again)."""
-        security = self.security
-        return (
-            decided.served is self.serving.current
-            and decided.table is security.table
-            and decided.authenticator is security.authenticator
-            and decided.limiter is security.limiter
-            and decided.writes == decided.cache.writes
-            and (
-                decided.bearer is None
-                or security.authenticator.remembered(decided.bearer, None) is decided.caller
-            )
-        )
+        """Whether ``decided``'s grounds hold and no write went through the gateway since."""
+        return decided.writes == decided.cache.writes and self.holds(decided.grounds)
 
     def _decide(self, message: RawRequestMessage, remote: str | None) -> _Decided | None:
         """What answering ``message`` needs that depends only on its path and header lines and
         on the configuration; None when the pipeline must answer."""
-        headers = message.headers
-        for name in _DECIDED_ELSEWHERE:
-            if name in headers:
-                return None
-        url = message.url
-        if url.absolute or carries_control_characters(message.raw_headers):
+        if not self.plain(message):
             return None
+        url = message.url
         served = self.serving.current
         found = served.cached_reader(url.path_safe)
         if found is None:
             if served.resolved(url.path_safe):  # else not resolved yet: ask again next time
-                if len(self._uncached) >= _DECISIONS:
+                if len(self._uncached) >= DECISIONS:
                     self._uncached.clear()
                 self._uncached[message.path] = served
             return None
         handler, template = found
         cache, policy = handler.context.cache, handler.cache_policy
         assert cache is not None and policy is not None  # a cached reader has both
-        security = self.security
-        table, authenticator, limiter = security.table, security.authenticator, security.limiter
-        access = table.for_route(f"GET {template}") if template.startswith(_API_PREFIX) else None
-        caller = self._caller(access, headers)
-        if caller is None:
+        grounds = self.grounds(served, template, message, remote)
+        if grounds is None:
             return None
-        limit: _Limit | None = None
-        if access is not None and access.limit is not None and limiter is not None:
-            if not isinstance(limiter, LocalRateLimiter):
-                return None  # buckets shared over Redis need a round trip
-            limit = _Limit(
-                limit_key(caller, access, remote),
-                access.limit,
-                access.limit_name,
-                f"RateLimit-Policy: {policy_header(access.limit_name, access.limit)}\r\n",
-            )
-        authorization = headers.get(hdrs.AUTHORIZATION)
-        client = caller.id if access is not None else "anonymous"
+        headers = message.headers
         return _Decided(
-            served=served,
-            table=table,
-            authenticator=authenticator,
-            limiter=limiter,
+            grounds=grounds,
             writes=cache.writes,
             cache=cache,
             policy=policy,
             route_key=handler.compiled.key,
-            caller=caller,
-            bearer=authorization if caller.kind == "jwt" else None,
-            key=cache.key_for(handler, policy, url, headers, partition_of(access, caller)),
-            limit=limit,
+            key=cache.key_for(
+                handler, policy, url, headers, partition_of(grounds.access, grounds.caller)
+            ),
             coding=choose_encoding(headers.get(hdrs.ACCEPT_ENCODING)),
             offered_id=headers.get(REQUEST_ID_HEADER),
             line=self.recorder.prepared(
-                "GET", url.path, template, client, client if access is not None else None
+                "GET", url.path, template, grounds.client, grounds.line_caller
             ),
         )
 
@@ -217,49 +160,18 @@ class HitLane:
             self._renderings[id(entry)] = rendered
         return rendered
 
-    def _caller(self, access: RouteAccess | None, headers: Mapping[str, str]) -> Principal | None:
-        """Who calls, as the pipeline's authentication would find (ANONYMOUS outside /api and
-        on a public route without a credential); None when only the pipeline can say."""
-        if access is None:
-            return ANONYMOUS
-        authenticator = self.security.authenticator
-        authorization = headers.get(hdrs.AUTHORIZATION)
-        api_key = headers.get(authenticator.api_key_header)
-        if authorization is None and api_key is None:
-            return ANONYMOUS if access.public else None  # else a 401
-        principal = authenticator.remembered(authorization, api_key)
-        if principal is None or access.public or principal.allows(access.scopes):
-            return principal  # None: a credential to verify (or refuse)
-        return None  # a 403
-
-
-class _Limit(NamedTuple):
-    """The caller's bucket on a route, and the RateLimit-Policy line its answers carry."""
-
-    key: str
-    policy: RateLimitPolicy
-    name: str
-    policy_line: str
-
 
 class _Decided(NamedTuple):
     """What the lane decided for one shape of request (path, header lines, client address):
-    valid while the same generation, security and cache writes stand. Answering such a request
-    again needs only the cache entry, a token and the access line."""
+    valid while its grounds hold and no write went through the gateway. Answering such a
+    request again needs only the cache entry, a token and the access line."""
 
-    served: Served
-    table: AccessTable
-    authenticator: Authenticator
-    limiter: RateLimiter | None
+    grounds: Grounds
     writes: int
     cache: RouteCache
     policy: CachePolicy
     route_key: str
-    caller: Principal
-    #: the bearer token to check again on each answer (it may expire); None for API keys
-    bearer: str | None
     key: str
-    limit: _Limit | None
     coding: str | None
     offered_id: str | None
     #: the access line, rendered but for what each answer adds

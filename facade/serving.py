@@ -74,8 +74,8 @@ class Served:
         )
         caller = runtime.caller(generation)
         self.router = web.UrlDispatcher()
-        #: the cached GET routes, by aiohttp route, with their paths as configured
-        self._cached_readers: dict[AbstractRoute, tuple[RouteHandler, str]] = {}
+        #: the GET routes, by aiohttp route, with their paths as configured
+        self._readers: dict[AbstractRoute, tuple[RouteHandler, str]] = {}
         for key, compiled in generation.backends.routes.items():
             handler = RouteHandler(compiled, caller, self.context)
             if compiled.method == "GET":
@@ -83,9 +83,9 @@ class Served:
                 handler.cache_policy = compiled.route.cache or backend.cache
             self.context.handlers[key] = handler
             route = self.router.add_route(compiled.method, compiled.path, handler.handle)
-            if handler.cache_policy is not None and shared.cache is not None:
+            if compiled.method == "GET":
                 assert route.resource is not None  # a route added by path has its resource
-                self._cached_readers[route] = (handler, route.resource.canonical)
+                self._readers[route] = (handler, route.resource.canonical)
         self.openapi = orjson.dumps(
             build_openapi(settings, title=settings.api.title, version=settings.api.version)
         )
@@ -114,8 +114,20 @@ class Served:
     def cached_reader(self, path_safe: str) -> tuple[RouteHandler, str] | None:
         """The cached GET route a GET of ``path_safe`` resolved to before, and its path as
         configured; None if it resolved elsewhere or not yet (the hit lane's lookup)."""
+        found = self.reader(path_safe)
+        if found is None:
+            return None
+        handler, template, _ = found
+        return (handler, template) if handler.cached else None
+
+    def reader(self, path_safe: str) -> tuple[RouteHandler, str, dict[str, str]] | None:
+        """The GET route a GET of ``path_safe`` resolved to before, its path as configured and
+        the path's parameters; None if it resolved elsewhere or not yet (the lanes' lookup)."""
         known = self._resolved.get(("GET", path_safe))
-        return self._cached_readers.get(known[1]) if known is not None else None
+        if known is None:
+            return None
+        found = self._readers.get(known[1])
+        return None if found is None else (*found, known[0])
 
     def resolved(self, path_safe: str) -> bool:
         """Whether a GET of ``path_safe`` has been resolved in this generation (so that

@@ -104,16 +104,16 @@ class AccessRecorder:
     def prepared(
         self, method: str, path: str, route: str, client: str, caller: str | None
     ) -> PreparedLine:
-        """What :meth:`record_fields` writes for requests of one shape that call no backend,
-        rendered once: a request of that shape then adds only its id, status, duration and
-        cache status. ``caller`` is the line's ``caller`` field (None: the line has none)."""
+        """What :meth:`record_fields` writes for requests of one shape, rendered once: a
+        request of that shape then adds only its id, status, duration, cache status and the
+        backend calls it made. ``caller`` is the line's ``caller`` field (None: the line has none)."""
         return PreparedLine(self, method, path, route, client, caller)
 
 
 class PreparedLine:
     """The access line of one shape of request, as :meth:`AccessRecorder.record_fields` writes
     it (the same fields in the same order), with everything but the per-request values already
-    rendered as JSON. The hit lane writes one per answer."""
+    rendered as JSON. The lanes write one per answer."""
 
     def __init__(
         self,
@@ -139,28 +139,46 @@ class PreparedLine:
         self._client = f'"client":{_json(client)},'
         self._cache_json: dict[str, str] = {}
 
-    def record(self, request_id: str, status: int, seconds: float, cache: str) -> None:
+    def record(
+        self,
+        request_id: str,
+        status: int,
+        seconds: float,
+        cache: str | None,
+        calls: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Count the request and write its line. ``request_id`` is one the gateway accepts
-        (plain characters only: :mod:`facade.middlewares.request_id`)."""
+        (plain characters only: :mod:`facade.middlewares.request_id`); ``calls`` are the
+        backend calls it made (none: None)."""
         if ACCESS_LOG.stream is None:  # lines go through structlog: as fields
             context = {"request_id": request_id}
             if self.caller is not None:
                 context["caller"] = self.caller
             self.recorder.record_fields(
-                self.method, self.path, self.route, status, seconds, [], cache, self.client, context
+                self.method,
+                self.path,
+                self.route,
+                status,
+                seconds,
+                calls or [],
+                cache,
+                self.client,
+                context,
             )
             return
         metrics = self.recorder.metrics
         if metrics is not None:
             metrics.http_request(self.route, self.method, status, seconds)
-        cache_json = self._cache_json.get(cache)
+        cache_json = "null" if cache is None else self._cache_json.get(cache)
         if cache_json is None:
+            assert cache is not None
             if len(self._cache_json) >= _CACHE_VALUES:
                 self._cache_json.clear()
             cache_json = self._cache_json[cache] = _json(cache)
+        calls_json = orjson.dumps(calls).decode() if calls else "[]"
         ACCESS_LOG.emit_json(
             f'{{"event":"request","request_id":"{request_id}{self._middle}{status},'
-            f'"ms":{seconds * 1000:.1f},"backend_calls":[],"cache":{cache_json},'
+            f'"ms":{seconds * 1000:.1f},"backend_calls":{calls_json},"cache":{cache_json},'
             f"{self._client}"
         )
 

@@ -15,7 +15,7 @@ from collections import OrderedDict
 import brotli
 from aiohttp import web
 
-__all__ = ["choose_encoding", "compress", "compressed", "compressible"]
+__all__ = ["choose_encoding", "compress", "compress_for", "compressed", "compressible"]
 
 MIN_SIZE = 1024
 _REMEMBERED = 256  # compressed bodies kept, each of a body of at most _REMEMBER_BELOW bytes
@@ -53,6 +53,11 @@ def choose_encoding(header: str | None) -> str | None:
 
 def compress(request: web.Request, response: web.StreamResponse) -> None:
     """Compress ``response`` in place when it is worth it and the client accepts an encoding."""
+    compress_for(request.headers.get("Accept-Encoding"), response)
+
+
+def compress_for(accept_encoding: str | None, response: web.StreamResponse) -> None:
+    """:func:`compress` for a client that sent ``accept_encoding`` (None: no such header)."""
     if not isinstance(response, web.Response):
         return
     body = response.body
@@ -63,7 +68,7 @@ def compress(request: web.Request, response: web.StreamResponse) -> None:
     ):
         return
     response.headers.add("Vary", "Accept-Encoding")
-    coding = choose_encoding(request.headers.get("Accept-Encoding"))
+    coding = choose_encoding(accept_encoding)
     if coding is None:
         return
     response.body = compressed(body, coding)

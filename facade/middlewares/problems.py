@@ -7,7 +7,7 @@ from aiohttp import web
 
 from facade.problems import Problem
 
-__all__ = ["problem_answer"]
+__all__ = ["problem_answer", "problem_for"]
 
 log = structlog.get_logger("veneer.http")
 
@@ -27,14 +27,19 @@ def problem_answer(request: web.Request, error: Exception, request_id: str) -> w
     stable code; anything else is logged with its traceback and becomes a bare 500. The caller
     re-raises an ``HTTPException`` below 400 (a redirect) instead of asking.
     """
+    return problem_for(error, request_id, request.method, request.path)
+
+
+def problem_for(error: Exception, request_id: str, method: str, path: str) -> web.Response:
+    """:func:`problem_answer` for a request known by its method and path alone."""
     if isinstance(error, Problem):
         return error.to_response(request_id)
     if isinstance(error, web.HTTPException):
         code, title = _HTTP_CODES.get(error.status, (f"http_{error.status}", error.reason))
         headers = {k: v for k, v in error.headers.items() if k in ("Allow", "Retry-After")}
-        detail = _detail(error, request)
+        detail = _detail(error, method, path)
         return Problem(error.status, code, title, detail, headers=headers).to_response(request_id)
-    log.exception("unhandled error", path=request.path, method=request.method)
+    log.exception("unhandled error", path=path, method=method)
     return Problem(
         500,
         "internal_error",
@@ -43,10 +48,10 @@ def problem_answer(request: web.Request, error: Exception, request_id: str) -> w
     ).to_response(request_id)
 
 
-def _detail(exc: web.HTTPException, request: web.Request) -> str | None:
+def _detail(exc: web.HTTPException, method: str, path: str) -> str | None:
     if exc.status == 404:
-        return f"No route matches {request.path}."
+        return f"No route matches {path}."
     if exc.status == 405:
         allowed = exc.headers.get("Allow", "")
-        return f"{request.method} is not allowed here; allowed: {allowed}."
+        return f"{method} is not allowed here; allowed: {allowed}."
     return None

@@ -79,6 +79,11 @@ class RouteHandler:
         #: set by the composition root: the route's cache policy or its backend's default (GET only)
         self.cache_policy: CachePolicy | None = None
 
+    @property
+    def cached(self) -> bool:
+        """Whether this route's reads are served through the response cache."""
+        return self.context.cache is not None and self.cache_policy is not None
+
     # -- HTTP -------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if self.compiled.method == "GET":
@@ -144,8 +149,19 @@ class RouteHandler:
                     [FieldError("query.fields", f"unknown field(s): {', '.join(unknown)}")]
                 )
             data = {**data, "data": trimmed} if self.route.pagination is not None else trimmed
+        return self.represent(data, produced.etag_token, headers, complete)
+
+    def represent(
+        self,
+        data: Any,
+        etag_token: str | None,
+        headers: dict[str, str] | None = None,
+        complete: bool = True,
+    ) -> Answer:
+        """``data`` as this route's JSON answer, with ``headers`` (the paging Link) first."""
+        headers = {} if headers is None else headers
         body = canonical_json(data)
-        headers["ETag"] = token_etag(produced.etag_token) if produced.etag_token else etag_for(body)
+        headers["ETag"] = token_etag(etag_token) if etag_token else etag_for(body)
         representation_headers(self.compiled, headers, data)
         headers["Content-Type"] = "application/json"
         return Answer(self.route.status, body, headers, cacheable=complete)

@@ -65,6 +65,14 @@ class Listener:
             "takes the full pipeline"
         },
     )
+    call_lane: bool = field(
+        default=True,
+        metadata={
+            "help": "serve uncached reads of configured routes from the connection, without "
+            "aiohttp's request objects (the same answer, access line and metrics); false: they "
+            "take the full pipeline"
+        },
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

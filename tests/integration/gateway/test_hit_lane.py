@@ -9,10 +9,8 @@ and metrics as the pipeline's.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import io
-import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -20,14 +18,12 @@ from typing import Any
 
 import orjson
 import pytest
-import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from facade.app import METRICS, create_app
 from facade.connection import HIT_LANE, _LaneConnection
 from facade.hitlane import HitLane
-from facade.logs import ACCESS_LOG, configure_logging
 from facade.runtime import Runtime
 from facade.security import DEMO_API_KEY
 from facade.security.install import SECURITY
@@ -37,13 +33,20 @@ from resilience import FakeClock
 from sandbox.runner import Sandbox
 from tests.support.credentials import bearer
 from tests.support.environment import sandbox_env
+from tests.support.lanes import (
+    Raw,
+    access_log,
+    exchange,
+    get,
+    idle,
+    last_access_line,
+    without_request_id,
+)
 from tests.support.serving import GatewayTestServer
 
 Client = Callable[..., Awaitable[TestClient]]
 ORDER = "/api/v1/orders/SO-100001"
 KEY = {"X-API-Key": DEMO_API_KEY}
-#: set per answer, so never equal between two gateways
-PER_ANSWER = {"date", "x-request-id"}
 
 
 @dataclasses.dataclass
@@ -63,57 +66,19 @@ class Gateways:
 async def gateways(
     sandbox: Sandbox, repo_root: Path, tmp_path: Path, aiohttp_client: Client, clock: FakeClock
 ) -> AsyncIterator[Gateways]:
-    log = io.StringIO()
-    root = logging.getLogger()
-    logging_before = (structlog.get_config(), ACCESS_LOG.stream, root.handlers[:], root.level)
-    configure_logging("info", "json", log)
-    clients = []
-    for lane in (True, False):
-        data = tmp_path / ("lane" if lane else "pipeline")
-        env = {**sandbox_env(sandbox, data), "VENEER_RATE_LIMIT_BURST": "1000"}
-        settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
-        settings = dataclasses.replace(
-            settings, listen=dataclasses.replace(settings.listen, hit_lane=lane)
-        )
-        app = create_app(await Runtime.open(settings, clock=clock), outbox_worker=False)
-        clients.append(await aiohttp_client(GatewayTestServer(app)))
-    assert HIT_LANE not in clients[1].app  # type: ignore[operator]
-    yield Gateways(clients[0], clients[1], settings, clock, log)
-    config, stream, handlers, level = logging_before  # as it was: later tests capture debug
-    structlog.configure(**config)
-    ACCESS_LOG.configure(stream)
-    root.handlers = handlers
-    root.setLevel(level)
-
-
-async def _idle() -> None:
-    """Let the server's connection go back to waiting for the next request (no real time)."""
-    for _ in range(5):
-        await asyncio.sleep(0)
-
-
-async def _exchange(client: TestClient, path: str, headers: dict[str, str]) -> dict[str, Any]:
-    await _idle()
-    async with client.get(path, headers=headers, auto_decompress=False) as reply:
-        body = await reply.read()
-        answer = {
-            "status": reply.status,
-            "headers": sorted(
-                (name.decode().lower(), value.decode())
-                for name, value in reply.raw_headers
-                if name.decode().lower() not in PER_ANSWER
-            ),
-            "request_id": reply.headers.get("X-Request-ID"),
-            "body": body,
-        }
-    await _idle()
-    return answer
-
-
-def _last_access_line(log: io.StringIO) -> dict[str, Any]:
-    lines = [orjson.loads(line) for line in log.getvalue().splitlines() if line.startswith("{")]
-    line = [entry for entry in lines if entry.get("event") == "request"][-1]
-    return {k: v for k, v in line.items() if k not in {"ms", "ts", "request_id"}}
+    with access_log() as log:
+        clients = []
+        for lane in (True, False):
+            data = tmp_path / ("lane" if lane else "pipeline")
+            env = {**sandbox_env(sandbox, data), "VENEER_RATE_LIMIT_BURST": "1000"}
+            settings = load_settings(repo_root / "config" / "gateway.yaml", environ=env)
+            settings = dataclasses.replace(
+                settings, listen=dataclasses.replace(settings.listen, hit_lane=lane)
+            )
+            app = create_app(await Runtime.open(settings, clock=clock), outbox_worker=False)
+            clients.append(await aiohttp_client(GatewayTestServer(app)))
+        assert HIT_LANE not in clients[1].app  # type: ignore[operator]
+        yield Gateways(clients[0], clients[1], settings, clock, log)
 
 
 def _counts(app: web.Application, route: str) -> tuple[float, float]:
@@ -159,11 +124,11 @@ async def test_the_lane_answers_a_fresh_hit_as_the_pipeline_does(
     headers = headers if headers is not None else bearer(gateways.settings)
     answers = []
     for client in (gateways.lane, gateways.pipeline):
-        warm = await _exchange(client, path, headers)
+        warm = await exchange(client, path, headers)
         assert warm["status"] == 200, warm["body"]
         answered = gateways.hit_lane.answered
-        answer = await _exchange(client, path, headers)
-        line = _last_access_line(gateways.log)
+        answer = await exchange(client, path, headers)
+        line = last_access_line(gateways.log)
         counted = _counts(client.app, line["route"])  # type: ignore[arg-type]
         answers.append((answer, line, counted, gateways.hit_lane.answered - answered))
     (lane, lane_line, lane_counts, by_lane), (pipe, pipe_line, pipe_counts, by_pipe) = answers
@@ -186,29 +151,20 @@ async def _pipeline_answers(gateways: Gateways, path: str, headers: dict[str, st
     and the two answers are the same. Returns the status."""
     answers = []
     for client in (gateways.lane, gateways.pipeline):
-        assert (await _exchange(client, path, KEY))["status"] == 200
+        assert (await exchange(client, path, KEY))["status"] == 200
         answered = gateways.hit_lane.answered
-        answers.append(await _exchange(client, path, headers))
+        answers.append(await exchange(client, path, headers))
         assert gateways.hit_lane.answered == answered, "the lane answered"
     lane, pipe = answers
     assert (lane["status"], lane["headers"]) == (pipe["status"], pipe["headers"])
-    assert _without_request_id(lane["body"]) == _without_request_id(pipe["body"])
+    assert without_request_id(lane["body"]) == without_request_id(pipe["body"])
     return int(lane["status"])
-
-
-def _without_request_id(body: bytes) -> object:
-    """A problem document names its request; everything else must match."""
-    if not body.startswith(b'{"type"'):
-        return body
-    problem = orjson.loads(body)
-    problem.pop("request_id")
-    return problem
 
 
 async def test_a_conditional_get_is_left_to_the_pipeline(gateways: Gateways) -> None:
     """If-None-Match with the current ETag gets the pipeline's 304, not a lane answer."""
     for client in (gateways.lane, gateways.pipeline):
-        etag = (await _exchange(client, ORDER, KEY))["headers"]
+        etag = (await exchange(client, ORDER, KEY))["headers"]
     etag = dict(etag)["etag"]
     assert await _pipeline_answers(gateways, ORDER, {**KEY, "If-None-Match": etag}) == 304
 
@@ -235,10 +191,10 @@ async def test_an_empty_bucket_is_refused_by_the_pipeline(gateways: Gateways) ->
     """Once the caller's bucket is empty the lane takes no token and the pipeline says 429."""
     statuses = []
     for _ in range(1001):  # the fixture's burst is 1000, and the fake clock refills nothing
-        statuses.append((await _exchange(gateways.lane, ORDER, KEY))["status"])
+        statuses.append((await exchange(gateways.lane, ORDER, KEY))["status"])
     assert statuses[:1000] == [200] * 1000
     answered = gateways.hit_lane.answered
-    refused = await _exchange(gateways.lane, ORDER, KEY)
+    refused = await exchange(gateways.lane, ORDER, KEY)
     assert refused["status"] == 429
     assert gateways.hit_lane.answered == answered
     assert dict(refused["headers"])["ratelimit"].startswith('"default";r=0;')
@@ -247,19 +203,19 @@ async def test_an_empty_bucket_is_refused_by_the_pipeline(gateways: Gateways) ->
 async def test_a_stale_entry_is_left_to_the_pipeline(gateways: Gateways) -> None:
     """Past its ttl an entry is the pipeline's to serve (stale, with a refresh in the background)."""
     for client in (gateways.lane, gateways.pipeline):
-        assert (await _exchange(client, ORDER, KEY))["status"] == 200
+        assert (await exchange(client, ORDER, KEY))["status"] == 200
     gateways.clock.advance(16)  # the order's ttl is 15 s, stale-while-revalidate 30 s
     answered = gateways.hit_lane.answered
-    stale = await _exchange(gateways.lane, ORDER, KEY)
+    stale = await exchange(gateways.lane, ORDER, KEY)
     assert gateways.hit_lane.answered == answered
     assert ("veneer-stale", "true") in stale["headers"]
 
 
 async def _lane_answers_again(gateways: Gateways, path: str, headers: dict[str, str]) -> None:
     """Warm ``path`` on the lane's gateway and see the lane answer it (and remember the request)."""
-    assert (await _exchange(gateways.lane, path, headers))["status"] == 200
+    assert (await exchange(gateways.lane, path, headers))["status"] == 200
     answered = gateways.hit_lane.answered
-    assert (await _exchange(gateways.lane, path, headers))["status"] == 200
+    assert (await exchange(gateways.lane, path, headers))["status"] == 200
     assert gateways.hit_lane.answered == answered + 1
 
 
@@ -271,11 +227,11 @@ async def test_a_write_through_the_gateway_ends_what_the_lane_remembered(
     path = "/api/v1/customers/7"
     await _lane_answers_again(gateways, path, KEY)
     answered = gateways.hit_lane.answered
-    await _idle()
+    await idle()
     writer = bearer(gateways.settings)
     async with gateways.lane.patch(path, json={"phone": "+49 30 5550107"}, headers=writer) as reply:
         assert reply.status == 200, await reply.text()
-    after = await _exchange(gateways.lane, path, KEY)
+    after = await exchange(gateways.lane, path, KEY)
     assert gateways.hit_lane.answered == answered
     assert "fwd=miss" in dict(after["headers"])["cache-status"]
     assert orjson.loads(after["body"])["phone"] == "+49 30 5550107"
@@ -294,52 +250,11 @@ async def test_a_remembered_bearer_token_is_checked_again_on_every_answer(
     later = time.time() + REMEMBER_S + 1  # the verifier's clock, past what it remembered
     verifier._now = lambda: later
     answered = gateways.hit_lane.answered
-    again = await _exchange(gateways.lane, ORDER, headers)
+    again = await exchange(gateways.lane, ORDER, headers)
     assert gateways.hit_lane.answered == answered
     assert again["status"] == 200  # verified again: the token itself is good for a day
-    assert (await _exchange(gateways.lane, ORDER, headers))["status"] == 200
+    assert (await exchange(gateways.lane, ORDER, headers))["status"] == 200
     assert gateways.hit_lane.answered == answered + 1
-
-
-class _Raw:
-    """One client connection to the lane's gateway, speaking HTTP by hand."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, client: TestClient) -> _Raw:
-        return cls(*await asyncio.open_connection(client.host, client.port))
-
-    async def send(self, *requests: bytes) -> None:
-        await _idle()
-        self.writer.write(b"".join(requests))
-        await self.writer.drain()
-
-    async def answer(self) -> tuple[int, dict[str, str], bytes]:
-        async with asyncio.timeout(10):  # an answer that never comes fails, not hangs
-            return await self._answer()
-
-    async def _answer(self) -> tuple[int, dict[str, str], bytes]:
-        status_line = await self.reader.readline()
-        headers: dict[str, str] = {}
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode().partition(":")
-            headers[name.strip().lower()] = value.strip()
-        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
-        return int(status_line.split()[1]), headers, body
-
-    async def close(self) -> None:
-        self.writer.close()
-        await self.writer.wait_closed()
-
-
-def _get(path: str = ORDER, *, version: str = "1.1", extra: bytes = b"") -> bytes:
-    return (
-        f"GET {path} HTTP/{version}\r\nHost: gateway\r\nX-API-Key: {DEMO_API_KEY}\r\n".encode()
-        + extra
-        + b"\r\n"
-    )
 
 
 async def test_a_header_with_a_control_character_is_never_answered_by_the_lane(
@@ -347,11 +262,11 @@ async def test_a_header_with_a_control_character_is_never_answered_by_the_lane(
 ) -> None:
     """A header value with a control character is refused with a 400, not answered by the lane
     (aiohttp's C parser refuses it first; the lane's own check covers its pure-Python one)."""
-    raw = await _Raw.open(gateways.lane)
-    await raw.send(_get())  # a new connection's first request: always the pipeline's
+    raw = await Raw.open(gateways.lane)
+    await raw.send(get(ORDER))  # a new connection's first request: always the pipeline's
     assert (await raw.answer())[0] == 200
     answered = gateways.hit_lane.answered
-    await raw.send(_get(extra=b"X-Note: a\x01b\r\n"))
+    await raw.send(get(ORDER, extra=b"X-Note: a\x01b\r\n"))
     assert (await raw.answer())[0] == 400
     assert gateways.hit_lane.answered == answered
     await raw.close()
@@ -359,11 +274,11 @@ async def test_a_header_with_a_control_character_is_never_answered_by_the_lane(
 
 async def test_pipelined_requests_are_answered_in_order_by_aiohttp(gateways: Gateways) -> None:
     """Two requests in one write are both answered, in order, and the lane leaves both alone."""
-    raw = await _Raw.open(gateways.lane)
-    await raw.send(_get())
+    raw = await Raw.open(gateways.lane)
+    await raw.send(get(ORDER))
     assert (await raw.answer())[0] == 200
     answered = gateways.hit_lane.answered
-    await raw.send(_get(), _get("/api/v1/orders/SO-999999"))
+    await raw.send(get(ORDER), get("/api/v1/orders/SO-999999"))
     first, second = await raw.answer(), await raw.answer()
     assert (first[0], second[0]) == (200, 404)
     assert gateways.hit_lane.answered == answered
@@ -372,11 +287,11 @@ async def test_pipelined_requests_are_answered_in_order_by_aiohttp(gateways: Gat
 
 async def test_a_request_split_over_two_writes_is_answered(gateways: Gateways) -> None:
     """A request whose bytes arrive in two pieces is answered once it is whole."""
-    raw = await _Raw.open(gateways.lane)
-    await raw.send(_get())
+    raw = await Raw.open(gateways.lane)
+    await raw.send(get(ORDER))
     expected = await raw.answer()
     answered = gateways.hit_lane.answered
-    request = _get()
+    request = get(ORDER)
     await raw.send(request[:20])
     await raw.send(request[20:])
     status, headers, body = await raw.answer()
@@ -391,11 +306,11 @@ async def test_a_request_that_ends_its_connection_is_left_to_aiohttp(
     gateways: Gateways, version: str, extra: bytes
 ) -> None:
     """HTTP/1.0 and ``Connection: close`` are answered by aiohttp, which then closes."""
-    raw = await _Raw.open(gateways.lane)
-    await raw.send(_get())
+    raw = await Raw.open(gateways.lane)
+    await raw.send(get(ORDER))
     assert (await raw.answer())[0] == 200
     answered = gateways.hit_lane.answered
-    await raw.send(_get(version=version, extra=extra))
+    await raw.send(get(ORDER, version=version, extra=extra))
     status, headers, _ = await raw.answer()
     assert status == 200 and headers["cache-status"].startswith("veneer; hit")
     assert gateways.hit_lane.answered == answered
@@ -412,13 +327,13 @@ async def test_a_failing_lane_costs_no_answer(
         raise RuntimeError("a fault in the lane")
 
     monkeypatch.setattr(gateways.hit_lane, "answer", broken)
-    raw = await _Raw.open(gateways.lane)
-    await raw.send(_get())
+    raw = await Raw.open(gateways.lane)
+    await raw.send(get(ORDER))
     assert (await raw.answer())[0] == 200
-    await raw.send(_get())
+    await raw.send(get(ORDER))
     status, headers, _ = await raw.answer()
     assert status == 200 and headers["cache-status"].startswith("veneer; hit")
-    assert "the hit lane failed" in gateways.log.getvalue()
+    assert "a lane failed" in gateways.log.getvalue()
     await raw.close()
 
 
@@ -445,16 +360,16 @@ async def test_a_request_sent_before_the_handler_task_is_back_is_answered_by_the
     come back around for it, is the lane's: nothing is in flight. (Under load this is where
     most requests arrive, and without it a connection never left the pipeline.) The answers
     come in order and the connection goes on serving."""
-    await _exchange(gateways.lane, ORDER, KEY)  # cached
-    _arriving_early(monkeypatch, _get())
-    raw = await _Raw.open(gateways.lane)
+    await exchange(gateways.lane, ORDER, KEY)  # cached
+    _arriving_early(monkeypatch, get(ORDER))
+    raw = await Raw.open(gateways.lane)
     answered = gateways.hit_lane.answered
-    await raw.send(_get("/api/v1/orders/SO-100002"))  # not cached: the pipeline's
+    await raw.send(get("/api/v1/orders/SO-100002"))  # not cached: the pipeline's
     first, second = await raw.answer(), await raw.answer()
     assert first[0] == 200 and b"SO-100002" in first[2]
     assert second[0] == 200 and b"SO-100001" in second[2]
     assert gateways.hit_lane.answered == answered + 1
-    await raw.send(_get())
+    await raw.send(get(ORDER))
     assert (await raw.answer())[0] == 200
     assert gateways.hit_lane.answered == answered + 2
     await raw.close()
@@ -465,11 +380,11 @@ async def test_a_request_the_lane_declines_then_waits_for_the_handler_task(
 ) -> None:
     """A request arriving in that moment that the lane cannot answer is queued for aiohttp's
     handler task, which answers it after the first, in order."""
-    await _exchange(gateways.lane, ORDER, KEY)
-    _arriving_early(monkeypatch, _get("/api/v1/orders/SO-999999"))
-    raw = await _Raw.open(gateways.lane)
+    await exchange(gateways.lane, ORDER, KEY)
+    _arriving_early(monkeypatch, get("/api/v1/orders/SO-999999"))
+    raw = await Raw.open(gateways.lane)
     answered = gateways.hit_lane.answered
-    await raw.send(_get("/api/v1/orders/SO-100002"))  # not cached: the pipeline's
+    await raw.send(get("/api/v1/orders/SO-100002"))  # not cached: the pipeline's
     first, second = await raw.answer(), await raw.answer()
     assert (first[0], second[0]) == (200, 404)
     assert gateways.hit_lane.answered == answered
@@ -481,11 +396,11 @@ async def test_nothing_is_answered_after_an_answer_that_closes_the_connection(
 ) -> None:
     """After an answer that ends the connection (the client asked it to), a request arriving
     before the handler task is back is answered by no one: the connection closes."""
-    await _exchange(gateways.lane, ORDER, KEY)
-    _arriving_early(monkeypatch, _get())
-    raw = await _Raw.open(gateways.lane)
+    await exchange(gateways.lane, ORDER, KEY)
+    _arriving_early(monkeypatch, get(ORDER))
+    raw = await Raw.open(gateways.lane)
     answered = gateways.hit_lane.answered
-    await raw.send(_get(extra=b"Connection: close\r\n"))
+    await raw.send(get(ORDER, extra=b"Connection: close\r\n"))
     assert (await raw.answer())[0] == 200
     assert await raw.reader.read() == b""
     assert gateways.hit_lane.answered == answered
