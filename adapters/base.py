@@ -50,6 +50,11 @@ class Adapter(Protocol):
 
     ``Options`` is a frozen dataclass describing the kind's ``options:`` block in config; the
     gateway binds and validates it at load time with the same rules as the rest of the file.
+
+    An adapter whose :meth:`call` as a whole ends by its ``timeout`` (one ``asyncio.timeout``
+    around everything it does, logins included) may say so with a class attribute
+    ``bounds_calls = True``: the backend's policy then sets no deadline guard of its own
+    around the call, one loop timer less per call. Without it the policy guards every call.
     """
 
     kind: ClassVar[str]

@@ -178,7 +178,7 @@ class Metrics:
 
     # -- feeding ----------------------------------------------------------------------------
     def subscribe(self, events: EventBus) -> None:
-        events.subscribe(self._on_event)
+        events.subscribe(self._on_event, (BreakerTransition, RetryAttempt, BulkheadRejected))
 
     def _on_event(self, event: Any) -> None:
         if isinstance(event, BreakerTransition):

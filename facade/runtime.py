@@ -153,6 +153,7 @@ class PolicyCaller:
             operation=operation,
             deadline=deadline,
             idempotent=idempotent,
+            guarded=not getattr(adapter, "bounds_calls", False),
         )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import NoReturn, TypeVar
+from typing import NamedTuple, NoReturn, TypeVar
 
 import pybreaker
 
@@ -26,7 +26,13 @@ from resilience.clock import Clock
 from resilience.errors import BreakerOpen
 from resilience.events import BreakerTransition, CallOutcome, EventBus
 
-__all__ = ["TRIAL_UNDER_WAY_RETRY_AFTER", "BreakerConfig", "CircuitBreaker", "every_exception"]
+__all__ = [
+    "TRIAL_UNDER_WAY_RETRY_AFTER",
+    "BreakerConfig",
+    "CircuitBreaker",
+    "Entry",
+    "every_exception",
+]
 
 T = TypeVar("T")
 
@@ -38,6 +44,15 @@ def every_exception(exc: BaseException) -> bool:
 
 #: How long callers are told to wait while the single trial call is under way.
 TRIAL_UNDER_WAY_RETRY_AFTER = 1.0
+
+
+class Entry(NamedTuple):
+    """A call the breaker let through: whether it is the trial, the epoch it was let through
+    in, and when."""
+
+    trial: bool
+    epoch: int
+    started: float
 
 
 class CircuitBreaker:
@@ -92,30 +107,50 @@ class CircuitBreaker:
 
     async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Await ``fn()`` if the breaker lets the call through; otherwise raise ``BreakerOpen``."""
+        entry = self.enter()
+        if entry is None:
+            return await fn()
+        try:
+            result = await fn()
+        except Exception as exc:
+            self.failed(entry, exc)
+            raise
+        except BaseException:
+            self.abandoned(entry)
+            raise
+        self.succeeded(entry)
+        return result
+
+    def enter(self) -> Entry | None:
+        """Let one call through, or raise ``BreakerOpen``: what :meth:`call` does before it
+        awaits, for a caller that awaits the call itself and then reports its end exactly once
+        (:meth:`succeeded`, :meth:`failed` or :meth:`abandoned`). None: the breaker is forced
+        disabled, and the call's end is not reported."""
         forcing = self._current_forcing()
         if forcing is None:
             trial = self._admit()
         elif forcing.state is BreakerState.DISABLED:
-            return await fn()
+            return None
         elif forcing.state is BreakerState.FORCED_OPEN:
             self._reject(forcing.state, forcing.retry_after(self._clock.monotonic()))
         else:
             trial = False
-        epoch = self._epoch
-        started = self._clock.monotonic()
-        try:
-            result = await fn()
-        except Exception as exc:
-            self._settle(epoch, started, "failure" if self._is_failure(exc) else "ignored")
-            raise
-        except BaseException:
-            # Cancelled (or the interpreter is leaving): nothing is known about the backend.
-            if trial and self._trial_epoch == epoch:
-                self._trial_epoch = None  # the next caller may make the trial
-            self._publish_outcome("ignored", started, self._clock.monotonic())
-            raise
-        self._settle(epoch, started, "success")
-        return result
+        return Entry(trial, self._epoch, self._clock.monotonic())
+
+    def succeeded(self, entry: Entry) -> None:
+        """The call let through by ``entry`` returned."""
+        self._settle(entry.epoch, entry.started, "success")
+
+    def failed(self, entry: Entry, exc: Exception) -> None:
+        """The call let through by ``entry`` raised ``exc``."""
+        self._settle(entry.epoch, entry.started, "failure" if self._is_failure(exc) else "ignored")
+
+    def abandoned(self, entry: Entry) -> None:
+        """The call let through by ``entry`` was cancelled (or the interpreter is leaving):
+        nothing is known about the backend."""
+        if entry.trial and self._trial_epoch == entry.epoch:
+            self._trial_epoch = None  # the next caller may make the trial
+        self._publish_outcome("ignored", entry.started, self._clock.monotonic())
 
     def retry_after(self) -> float | None:
         """Seconds until calls will be let through again; None when that is not known (or now)."""
@@ -246,7 +281,8 @@ class CircuitBreaker:
             self._reason = f"trial call: {outcome}"
             self._machine.record(failed=failed)
             return
-        self._reason = f"{self._config.consecutive_failures} consecutive failures"
+        if failed:  # the reason if this failure trips the count (a success trips nothing)
+            self._reason = f"{self._config.consecutive_failures} consecutive failures"
         self._machine.record(failed=failed)
         if self._machine.state is BreakerState.CLOSED:
             self._trip_on_rate(now)
@@ -262,9 +298,10 @@ class CircuitBreaker:
             self._machine.open()
 
     def _publish_outcome(self, outcome: str, started: float, now: float) -> None:
-        self._events.publish(
-            CallOutcome(at=now, breaker=self.name, outcome=outcome, duration_s=now - started)
-        )
+        if self._events.wants(CallOutcome):  # one per backend call: built only if heard
+            self._events.publish(
+                CallOutcome(at=now, breaker=self.name, outcome=outcome, duration_s=now - started)
+            )
 
     def _on_transition(self, before: BreakerState, after: BreakerState) -> None:
         """pybreaker changed state (listener callback): start an epoch and tell the bus."""

@@ -72,10 +72,24 @@ class Bulkhead:
         """An async context manager holding one slot; entering it may raise ``BulkheadFull``."""
         return _Slot(self, deadline)
 
-    async def _acquire(self, deadline: Deadline | None) -> None:
+    def take(self) -> bool:
+        """Take a free slot without waiting; False when none is free (then :meth:`acquire`).
+        A slot taken is given back with :meth:`release`, whatever happens."""
         if self._in_flight < self.config.max_concurrent:
             self._in_flight += 1
-            return
+            return True
+        return False
+
+    async def acquire(self, deadline: Deadline | None) -> None:
+        """Take a slot, waiting for one as configured; raises ``BulkheadFull`` if none came."""
+        if not self.take():
+            await self._wait(deadline)
+
+    def release(self) -> None:
+        """Give a slot back: to the oldest waiter, or free."""
+        self._release()
+
+    async def _wait(self, deadline: Deadline | None) -> None:
         max_wait = self.config.max_wait
         left = deadline.remaining() if deadline is not None else None
         if left is not None:
@@ -158,7 +172,7 @@ class _Slot:
         self._deadline = deadline
 
     async def __aenter__(self) -> None:
-        await self._bulkhead._acquire(self._deadline)
+        await self._bulkhead.acquire(self._deadline)
 
     async def __aexit__(
         self,
@@ -166,4 +180,4 @@ class _Slot:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._bulkhead._release()
+        self._bulkhead.release()

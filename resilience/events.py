@@ -1,7 +1,9 @@
 """Typed events every primitive publishes, for metrics, logs and the live dashboard.
 
-A subscriber is any callable taking one event. Publishing is synchronous and cheap; a subscriber
-that raises is logged and does not disturb the call being made.
+A subscriber is any callable taking one event, of every kind or of the kinds it names.
+Publishing is synchronous and cheap; a subscriber that raises is logged and does not disturb the
+call being made. A publisher may ask whether anyone listens for a kind before it builds such an
+event (:meth:`EventBus.wants`): the breaker's per-call outcome is one per backend call.
 """
 
 from __future__ import annotations
@@ -63,15 +65,37 @@ Subscriber = Callable[[Any], None]
 
 class EventBus:
     def __init__(self) -> None:
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[tuple[Subscriber, tuple[type[Event], ...] | None]] = []
+        self._wanted: dict[type[Event], bool] = {}
 
-    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
-        """Add a subscriber; returns a function that removes it."""
-        self._subscribers.append(subscriber)
-        return lambda: self._subscribers.remove(subscriber)
+    def subscribe(
+        self, subscriber: Subscriber, kinds: tuple[type[Event], ...] | None = None
+    ) -> Callable[[], None]:
+        """Add a subscriber to the events of ``kinds`` (None: every kind); returns a function
+        that removes it."""
+        entry = (subscriber, kinds)
+        self._subscribers.append(entry)
+        self._wanted.clear()
+
+        def unsubscribe() -> None:
+            self._subscribers.remove(entry)
+            self._wanted.clear()
+
+        return unsubscribe
+
+    def wants(self, kind: type[Event]) -> bool:
+        """Whether any subscriber listens for events of ``kind``."""
+        wanted = self._wanted.get(kind)
+        if wanted is None:
+            wanted = self._wanted[kind] = any(
+                kinds is None or issubclass(kind, kinds) for _, kinds in self._subscribers
+            )
+        return wanted
 
     def publish(self, event: Event) -> None:
-        for subscriber in list(self._subscribers):
+        for subscriber, kinds in list(self._subscribers):
+            if kinds is not None and not isinstance(event, kinds):
+                continue
             try:
                 subscriber(event)
             except Exception:

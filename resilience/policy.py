@@ -103,26 +103,69 @@ class BackendPolicy:
         operation: str,
         deadline: Deadline,
         idempotent: bool,
+        guarded: bool = True,
     ) -> T:
-        """Run ``attempt(timeout)`` under the policy; ``timeout`` is the time left on the deadline."""
+        """Run ``attempt(timeout)`` under the policy; ``timeout`` is the time left on the deadline.
+
+        ``guarded=False`` is for an attempt that ends by its ``timeout`` on its own: no guard
+        timer of the policy's is set around it.
+
+        The primitives' steps are taken here in their order, as straight-line code rather than
+        five nested coroutines: every wait of the call (a slot, the backend's reply) resumes
+        each coroutine it is nested in, so each layer cost the call once per wait.
+        """
         breaker = self.breaker(operation)
-
-        async def timed() -> T:
-            remaining = deadline.remaining()
-            if remaining is not None and remaining <= 0:
-                raise DeadlineExceeded(
-                    f"{self.backend}: the route's deadline passed", name=self.backend
-                )
-            guard = None if remaining is None else remaining + _GUARD_MARGIN_S
+        bulkhead, retrier = self.bulkhead, self.retrier
+        if not bulkhead.take():
+            await bulkhead.acquire(deadline)
+        try:
+            entry = breaker.enter()
             try:
-                async with asyncio.timeout(guard):
-                    return await attempt(remaining)
-            except TimeoutError as exc:
-                raise DeadlineExceeded(
-                    f"{self.backend}: no answer within the route's deadline", name=self.backend
-                ) from exc
+                retrier.begin(deadline)
+                try:
+                    return_value = await self._attempt(attempt, deadline, guarded)
+                except Exception as first:
+                    return_value = await retrier.after_failure(
+                        lambda: self._attempt(attempt, deadline, guarded),
+                        first,
+                        deadline=deadline,
+                        idempotent=idempotent,
+                    )
+            except Exception as exc:
+                if entry is not None:
+                    breaker.failed(entry, exc)
+                raise
+            except BaseException:
+                if entry is not None:
+                    breaker.abandoned(entry)
+                raise
+            if entry is not None:
+                breaker.succeeded(entry)
+            return return_value
+        finally:
+            bulkhead.release()
 
-        async with self.bulkhead.slot(deadline):
-            return await breaker.call(
-                lambda: self.retrier.run(timed, deadline=deadline, idempotent=idempotent)
+    def _attempt(
+        self, attempt: Callable[[float | None], Awaitable[T]], deadline: Deadline, guarded: bool
+    ) -> Awaitable[T]:
+        """One attempt with the time left on the deadline, under the guard when ``guarded``."""
+        remaining = deadline.remaining()
+        if remaining is not None and remaining <= 0:
+            raise DeadlineExceeded(
+                f"{self.backend}: the route's deadline passed", name=self.backend
             )
+        if not guarded:
+            return attempt(remaining)
+        return self._guarded(attempt, remaining)
+
+    async def _guarded(
+        self, attempt: Callable[[float | None], Awaitable[T]], remaining: float | None
+    ) -> T:
+        guard = None if remaining is None else remaining + _GUARD_MARGIN_S
+        try:
+            async with asyncio.timeout(guard):
+                return await attempt(remaining)
+        except TimeoutError as exc:
+            raise DeadlineExceeded(
+                f"{self.backend}: no answer within the route's deadline", name=self.backend
+            ) from exc

@@ -183,25 +183,39 @@ class Retrier:
         Raises :class:`~resilience.errors.DeadlineExceeded` without calling ``fn`` when the
         deadline has already passed.
         """
-        deadline.check(self.name)
-        self.budget.record_call()
-        if not idempotent or self.config.attempts == 1:
-            return await fn()
+        self.begin(deadline)
         # Most calls succeed first time: make that attempt directly (tenacity's machinery costs
-        # ~25 µs a call) and hand over to tenacity only after a retryable failure, replaying that
-        # failure as its attempt 1, so attempt numbers, waits and stops are tenacity's throughout.
+        # ~25 µs a call) and hand over to tenacity only after a retryable failure.
         try:
             return await fn()
         except Exception as exc:
-            if not self._should_retry(exc):
-                raise
-            first_failure: Exception | None = exc
+            return await self.after_failure(fn, exc, deadline=deadline, idempotent=idempotent)
+
+    def begin(self, deadline: Deadline) -> None:
+        """What :meth:`run` does before the first attempt: refuse a deadline already passed,
+        and count the call in the retry budget."""
+        deadline.check(self.name)
+        self.budget.record_call()
+
+    async def after_failure(
+        self,
+        fn: Callable[[], Awaitable[T]],
+        failure: Exception,
+        *,
+        deadline: Deadline,
+        idempotent: bool,
+    ) -> T:
+        """Go on from a first attempt that raised ``failure``: retry ``fn`` as configured, or
+        raise ``failure`` again when it may not be retried."""
+        if not idempotent or self.config.attempts == 1 or not self._should_retry(failure):
+            raise failure
+        first_failure: Exception | None = failure
 
         async def attempt() -> T:
             nonlocal first_failure
-            if first_failure is not None:
-                failure, first_failure = first_failure, None
-                raise failure
+            if first_failure is not None:  # replayed as tenacity's attempt 1, so attempt
+                failure, first_failure = first_failure, None  # numbers, waits and stops are
+                raise failure  # tenacity's throughout
             return await fn()
 
         # A fresh AsyncRetrying per call, as tenacity's own decorator does: its per-call state

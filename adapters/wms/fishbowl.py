@@ -45,6 +45,8 @@ log = structlog.get_logger(__name__)
 
 class FishbowlAdapter:
     kind: ClassVar[str] = "fishbowl"
+    #: call() ends within its ``timeout``, login and re-login included (see adapters.base)
+    bounds_calls: ClassVar[bool] = True
     Options: ClassVar[type] = FishbowlOptions
 
     def __init__(

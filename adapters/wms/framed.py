@@ -36,6 +36,8 @@ __all__ = ["FramedTcpAdapter"]
 
 class FramedTcpAdapter:
     kind: ClassVar[str] = "framed-tcp"
+    #: call() ends within its ``timeout``, login and re-login included (see adapters.base)
+    bounds_calls: ClassVar[bool] = True
     Options: ClassVar[type] = FramedTcpOptions
 
     def __init__(

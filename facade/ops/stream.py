@@ -40,7 +40,7 @@ class DashboardFeed:
         self.states_by_worker = states_by_worker
         self.transitions: deque[dict[str, Any]] = deque(maxlen=30)
         self._changed = asyncio.Event()
-        runtime.events.subscribe(self._on_event)
+        runtime.events.subscribe(self._on_event, (BreakerTransition,))
 
     def _on_event(self, event: Any) -> None:
         if isinstance(event, BreakerTransition):

@@ -255,6 +255,7 @@ async def test_a_configured_1_5_s_timeout_fires_before_1_9_s(
 
     times = await asyncio.gather(elapsed(slow_read, None), elapsed(deadline, 1.5))
     assert all(1.5 <= t < 1.9 for t in times), times
+    assert FishbowlAdapter.bounds_calls  # what this backs: the policy sets no guard of its own
 
 
 async def test_garbage_is_a_protocol_error(make_adapter: MakeAdapter, wms: WmsSandbox) -> None:

@@ -170,3 +170,31 @@ async def test_bulkhead_rejects_beyond_its_cap_before_the_breaker() -> None:
     gate.set()
     assert await asyncio.gather(*running) == ["ok", "ok"]
     assert p.breaker(None).snapshot().calls == 2
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+async def test_the_deadline_guard_is_one_loop_timer_left_out_for_self_bounding_attempts(
+    guarded: bool,
+) -> None:
+    """A guarded attempt runs under one loop timer set a little past the time it was given; an
+    attempt that ends by its own timeout (``guarded=False``) runs under none of the policy's."""
+    clock = FakeClock()
+    loop = asyncio.get_running_loop()
+    timers: list[float] = []
+
+    async def attempt(timeout: float | None) -> str:
+        timers.extend(
+            handle.when() - loop.time()
+            for handle in loop._scheduled  # type: ignore[attr-defined]
+            if not handle.cancelled()
+        )
+        return "ok"
+
+    result = await policy(clock).call(
+        attempt, operation="Read", deadline=Deadline(clock, 5), idempotent=True, guarded=guarded
+    )
+    assert result == "ok"
+    if guarded:
+        assert len(timers) == 1 and 5.0 < timers[0] <= 5.05
+    else:
+        assert timers == []
