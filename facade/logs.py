@@ -8,8 +8,10 @@ credential-named fields and bearer tokens never reach a log line, whoever logged
 from __future__ import annotations
 
 import asyncio
+import atexit
 import datetime as dt
 import logging
+import select
 import sys
 import time
 from collections.abc import Callable, Hashable, MutableMapping
@@ -22,6 +24,7 @@ import structlog
 from facade.redaction import REDACTOR, scrub_processor, scrubbed
 
 __all__ = [
+    "ACCESS_LINGER_S",
     "ACCESS_LOG",
     "AccessLog",
     "LogThrottle",
@@ -29,6 +32,7 @@ __all__ = [
     "configure_logging",
     "request_context",
     "start_request",
+    "write_whole_lines",
 ]
 
 _LEVELS = {
@@ -110,28 +114,48 @@ def _orjson_dumps(event: dict[str, Any], **_: Any) -> str:
     return orjson.dumps(event, default=str).decode()
 
 
+#: how long a serving gateway's access lines wait to leave together (``run_gateway``'s choice)
+ACCESS_LINGER_S = 0.01
+#: access lines that leave at once, however short their wait so far
+_MAX_PENDING = 256
+#: the most bytes one write to a pipe keeps whole, whoever else writes to it (POSIX: >= 512)
+_PIPE_BUF = getattr(select, "PIPE_BUF", 512)
+
+
 class AccessLog:
     """The one line per request, rendered without structlog's processor chain (the hot path).
 
     In JSON mode the line has what structlog would give it (the event, the bound context such
     as ``request_id`` and ``caller``, level and timestamp), is scrubbed once as rendered text,
-    and is written with the other lines of the same event-loop turn in one write: under load
-    that is one system call for many requests, and the lines still leave before the loop
-    waits again. Elsewhere (a terminal, or info lines filtered out) it defers to structlog.
+    and is written with other lines in one write. By default those are the lines of the same
+    event-loop turn, which leave before the loop waits again. A serving gateway lets them
+    linger a little (``linger_s``, :data:`ACCESS_LINGER_S`): an uncached read's line finishes
+    in a loop turn of its own, so a write per turn was a system call per request; lingering,
+    they leave within the linger, or at once when :data:`_MAX_PENDING` are waiting, and what
+    waits at the process's exit is written then. Elsewhere (a terminal, or info lines
+    filtered out) it defers to structlog.
     """
 
     def __init__(self) -> None:
         self.stream: TextIO | None = None
+        #: seconds a line may wait for others to leave with (0: until the loop turn ends)
+        self.linger_s = 0.0
         self._pending: list[str] = []
+        self._flushes_at_exit = False
         self._log = structlog.get_logger("veneer.access")
         #: the timestamp's text up to its seconds, and the second it is for
         self._second_text = ""
         self._second = -1
 
-    def configure(self, stream: TextIO | None) -> None:
-        """Write JSON lines to ``stream``; None hands every line to structlog."""
+    def configure(self, stream: TextIO | None, linger_s: float = 0.0) -> None:
+        """Write JSON lines to ``stream``, each waiting up to ``linger_s`` for others to leave
+        with; None hands every line to structlog."""
         self.flush()
         self.stream = stream
+        self.linger_s = linger_s
+        if linger_s > 0 and not self._flushes_at_exit:
+            atexit.register(self.flush)
+            self._flushes_at_exit = True
 
     def write(
         self, event: str, fields: dict[str, Any], context: dict[str, Any] | None = None
@@ -165,13 +189,20 @@ class AccessLog:
         self._queue(stream, f'{opened}"level":"info","ts":"{self._timestamp()}"}}')
 
     def _queue(self, stream: TextIO, text: str) -> None:
-        if not self._pending:
+        pending = self._pending
+        if not pending:
             try:
-                asyncio.get_running_loop().call_soon(self.flush)
+                loop = asyncio.get_running_loop()
             except RuntimeError:  # no loop: write now
                 stream.write(REDACTOR.text(text) + "\n")
                 return
-        self._pending.append(text)
+            if self.linger_s > 0:
+                loop.call_later(self.linger_s, self.flush)
+            else:
+                loop.call_soon(self.flush)
+        pending.append(text)
+        if len(pending) >= _MAX_PENDING:
+            self.flush()
 
     def _timestamp(self) -> str:
         """The time as ISO 8601 UTC to the millisecond; the date and time of day are formatted
@@ -188,18 +219,48 @@ class AccessLog:
         if self._pending and self.stream is not None:
             lines, self._pending = self._pending, []
             # Scrubbed as one text: the same secrets masked, one pass instead of one per line.
-            self.stream.write(REDACTOR.text("\n".join(lines)) + "\n")
-            self.stream.flush()
+            write_whole_lines(self.stream, REDACTOR.text("\n".join(lines)) + "\n")
+
+
+def write_whole_lines(stream: TextIO, text: str) -> None:
+    """Write ``text`` (whole lines) so that no other process writing the same file or pipe can
+    land inside a line: in writes of whole lines of at most ``PIPE_BUF`` bytes, each of which
+    the kernel keeps whole (the workers of ``serve --workers N`` share one stderr). A line
+    longer than that goes alone, in one write. A stream without a byte buffer (in memory)
+    takes the text as it is."""
+    raw = getattr(stream, "buffer", None)
+    if raw is None:
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()  # what the text layer holds goes first
+    data = text.encode(stream.encoding or "utf-8", stream.errors or "strict")
+    start, size = 0, len(data)
+    while start < size:
+        end = start + _PIPE_BUF
+        if end < size:
+            cut = data.rfind(b"\n", start, end)
+            end = cut + 1 if cut >= start else (data.find(b"\n", end) + 1 or size)
+        raw.write(data[start:end])
+        raw.flush()
+        start = end
 
 
 ACCESS_LOG = AccessLog()
 
 
-def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str = "info",
+    fmt: str = "auto",
+    stream: TextIO | None = None,
+    *,
+    access_linger_s: float = 0.0,
+) -> None:
     """Configure structlog once for the process.
 
     ``fmt="auto"`` writes console output when ``stream`` is a terminal and JSON lines otherwise,
     so a developer's terminal is readable and a log shipper gets one object per line.
+    ``access_linger_s``: how long access lines wait to leave together (:class:`AccessLog`).
     """
     stream = stream or sys.stderr
     json_lines = fmt == "json" or (fmt == "auto" and not stream.isatty())
@@ -227,7 +288,9 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
         cache_logger_on_first_use=False,
     )
     _route_standard_logging(level, stream, renderer, json_lines)
-    ACCESS_LOG.configure(stream if json_lines and _LEVELS[level] <= logging.INFO else None)
+    ACCESS_LOG.configure(
+        stream if json_lines and _LEVELS[level] <= logging.INFO else None, access_linger_s
+    )
 
 
 def _route_standard_logging(level: str, stream: TextIO, renderer: Any, json_lines: bool) -> None:

@@ -16,7 +16,7 @@ from aiohttp import web
 from facade.app import RELOADER, RUNTIME, create_app
 from facade.connection import GatewayRunner
 from facade.eventloop import loop_name
-from facade.logs import configure_logging
+from facade.logs import ACCESS_LINGER_S, configure_logging
 from facade.runtime import Runtime
 from facade.settings import Settings
 from facade.workers import SupervisorLink, WorkerInbox
@@ -154,7 +154,9 @@ async def run_gateway(
     port: int | None = None,
     reuse_port: bool = False,
 ) -> None:
-    configure_logging(settings.logging.level, settings.logging.format)
+    configure_logging(
+        settings.logging.level, settings.logging.format, access_linger_s=ACCESS_LINGER_S
+    )
 
     async def gateway() -> Callable[[], Awaitable[None]]:
         runner, url = await start_gateway(settings, host=host, port=port, reuse_port=reuse_port)
@@ -186,7 +188,9 @@ async def run_sandbox(args: argparse.Namespace) -> None:
 async def run_demo(settings: Settings) -> None:
     from sandbox.runner import Sandbox
 
-    configure_logging(settings.logging.level, settings.logging.format)
+    configure_logging(
+        settings.logging.level, settings.logging.format, access_linger_s=ACCESS_LINGER_S
+    )
     sandbox = Sandbox()
 
     async def start_sandbox() -> Callable[[], Awaitable[None]]:

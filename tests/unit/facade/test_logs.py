@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import structlog
 
-from facade.logs import LogThrottle, configure_logging
+from facade.logs import (
+    _MAX_PENDING,
+    _PIPE_BUF,
+    ACCESS_LOG,
+    LogThrottle,
+    configure_logging,
+    write_whole_lines,
+)
 
 
 class Terminal(io.StringIO):
@@ -100,3 +111,127 @@ def test_processes_sharing_stderr_never_interleave_their_lines(tmp_path: Path) -
     lines = log.read_bytes().splitlines()
     assert len(lines) == 4000
     assert all(orjson.loads(line)["event"].startswith("a line long") for line in lines)
+
+
+class _RecordingRaw(io.BytesIO):
+    """A byte stream that remembers each write it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def write(self, data: Any) -> int:
+        self.writes.append(bytes(data))
+        return super().write(data)
+
+
+def test_whole_lines_are_written_in_pieces_a_pipe_keeps_whole() -> None:
+    """A long batch of lines goes out in writes of whole lines of at most PIPE_BUF bytes, a
+    line longer than that alone, and nothing is lost or reordered."""
+    raw = _RecordingRaw()
+    stream = io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8")  # type: ignore[arg-type]
+    long_line = "é" * (_PIPE_BUF + 10)  # longer than one atomic write, in bytes twice over
+    lines = [f'{{"n":{i},"pad":"{"x" * (i % 300)}"}}' for i in range(200)]
+    lines.insert(50, long_line)
+    text = "\n".join(lines) + "\n"
+    write_whole_lines(stream, text)
+    assert b"".join(raw.writes).decode() == text
+    for piece in raw.writes:
+        assert piece.endswith(b"\n")
+        assert len(piece) <= _PIPE_BUF or piece.count(b"\n") == 1
+    assert len(raw.writes) > 1
+
+
+async def test_access_lines_linger_and_leave_together() -> None:
+    """With a linger, a line waits on a loop timer set that far ahead instead of leaving at the
+    end of its loop turn; reaching the cap sends every waiting line at once."""
+    stream = io.StringIO()
+    ACCESS_LOG.configure(stream, linger_s=0.5)
+    loop = asyncio.get_running_loop()
+    try:
+        ACCESS_LOG.emit({"event": "request", "n": 0})
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert stream.getvalue() == ""
+        timers = [
+            h.when() - loop.time()
+            for h in loop._scheduled  # type: ignore[attr-defined]
+            if not h.cancelled()
+        ]
+        assert any(0.4 < left <= 0.5 for left in timers)
+        for n in range(1, _MAX_PENDING):
+            ACCESS_LOG.emit({"event": "request", "n": n})
+        assert [orjson.loads(line)["n"] for line in stream.getvalue().splitlines()] == list(
+            range(_MAX_PENDING)
+        )
+    finally:
+        ACCESS_LOG.configure(None)
+
+
+#: A process whose access lines linger: it writes one and ends at once, before the linger.
+_LINGERING_EXIT = """
+import asyncio
+from facade.logs import ACCESS_LOG, configure_logging
+configure_logging("info", "json", access_linger_s=60.0)
+async def main():
+    ACCESS_LOG.emit({"event": "request", "last": True})
+asyncio.run(main())
+"""
+
+
+def test_lines_still_lingering_are_written_when_the_process_ends() -> None:
+    """A line waiting out its linger when the process exits is written on the way out."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LINGERING_EXIT], capture_output=True, timeout=30, check=True
+    )
+    assert orjson.loads(done.stderr.splitlines()[-1])["last"] is True
+
+
+#: A worker's access lines, lingering and leaving in large batches into a shared pipe.
+_ACCESS_WORKER = """
+import asyncio, sys
+from facade.logs import ACCESS_LOG, configure_logging
+configure_logging("info", "json", access_linger_s=0.005)
+print("ready", flush=True)
+sys.stdin.readline()
+async def main():
+    for i in range(3000):
+        ACCESS_LOG.emit({"event": "request", "path": "/api/v1/orders/" + "x" * (i % 200), "i": i})
+        if i % 100 == 0:
+            await asyncio.sleep(0.001)
+asyncio.run(main())
+"""
+
+
+def test_workers_batching_access_lines_into_one_pipe_never_split_a_line() -> None:
+    """Two processes whose access lines leave in batches of many kilobytes, into one pipe (as
+    workers share a supervisor's stderr piped to a log shipper): every line arrives whole."""
+    read_end, write_end = os.pipe()
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _ACCESS_WORKER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=write_end,
+        )
+        for _ in range(2)
+    ]
+    os.close(write_end)
+    for writer in writers:
+        assert writer.stdout is not None and writer.stdout.readline() == b"ready\n"
+    for writer in writers:
+        assert writer.stdin is not None
+        writer.stdin.write(b"go\n")
+        writer.stdin.close()
+    with os.fdopen(read_end, "rb") as shared:
+        received = b""
+        while chunk := shared.read(4096):  # a slow reader: the writers find the pipe full
+            received += chunk
+            time.sleep(0.0005)
+    for writer in writers:
+        assert writer.wait(timeout=30) == 0
+        assert writer.stdout is not None
+        writer.stdout.close()
+    lines = received.splitlines()
+    assert len(lines) == 6000
+    assert sorted(orjson.loads(line)["i"] for line in lines) == sorted(list(range(3000)) * 2)
