@@ -284,7 +284,7 @@ class CircuitBreaker:
         if failed:  # the reason if this failure trips the count (a success trips nothing)
             self._reason = f"{self._config.consecutive_failures} consecutive failures"
         self._machine.record(failed=failed)
-        if self._machine.state is BreakerState.CLOSED:
+        if self._machine.state is BreakerState.CLOSED and self._window.failing():
             self._trip_on_rate(now)
 
     def _trip_on_rate(self, now: float) -> None:

@@ -42,6 +42,10 @@ class SlidingWindow(Protocol):
     def totals(self, now: float) -> WindowTotals:
         """The calls still inside the window at monotonic time ``now``."""
 
+    def failing(self) -> bool:
+        """Whether any failed call was recorded and not forgotten yet (without looking at the
+        time: a call past a time window's end may still count). No failure, no failure rate."""
+
     def reset(self) -> None:
         """Forget every call (the breaker closed, or was reset by an operator)."""
 
@@ -70,6 +74,9 @@ class CountWindow:
 
     def totals(self, now: float) -> WindowTotals:
         return WindowTotals(self._filled, self._failures, self._slow)
+
+    def failing(self) -> bool:
+        return self._failures > 0
 
     def reset(self) -> None:
         self._ring = [0] * self._size
@@ -106,6 +113,9 @@ class TimeWindow:
         self._advance(now)
         calls, failures, slow = self._totals
         return WindowTotals(calls, failures, slow)
+
+    def failing(self) -> bool:
+        return self._totals[1] > 0
 
     def reset(self) -> None:
         size = self._size

@@ -141,7 +141,7 @@ class FishbowlAdapter:
         await self._transport.close()
 
     async def _call(self, operation: str, params: Mapping[str, Any]) -> Any:
-        key = await self.ticket.get(lambda: self._login(operation))
+        key = self.ticket.key or await self.ticket.get(lambda: self._login(operation))
         reply = await self._exchange(key, operation, params)
         if reply.status in RELOGIN:
             log.info(

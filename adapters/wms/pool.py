@@ -101,7 +101,8 @@ class _Connection:
         try:
             async with asyncio.timeout(read_timeout):
                 self.writer.write(frame)
-                await self.writer.drain()
+                if self.writer.transport.get_write_buffer_size():  # else nothing to wait for
+                    await self.writer.drain()
                 frames: list[bytes] = []
                 while not frames:
                     chunk = await self.reader.read(_READ_SIZE)

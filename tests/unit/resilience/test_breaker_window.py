@@ -86,3 +86,25 @@ def test_make_window_follows_the_config() -> None:
     """window: count/time picks the window shape."""
     assert isinstance(make_window(BreakerConfig(window="count")), CountWindow)
     assert isinstance(make_window(BreakerConfig(window="time", window_size=60)), TimeWindow)
+
+
+def test_failing_says_whether_a_failure_is_still_counted() -> None:
+    """``failing`` is false on an empty window and on successes alone, true once a failure or a
+    slow call is recorded, and false again once the window has forgotten it (the count window
+    by pushing it out, the time window once its second has passed and the window moved on)."""
+    count = CountWindow(2)
+    assert not count.failing()
+    count.record(0.0, failed=False, slow=False)
+    assert not count.failing()
+    count.record(0.0, failed=False, slow=True)
+    assert count.failing()
+    count.record(0.0, failed=False, slow=False)
+    count.record(0.0, failed=False, slow=False)
+    assert not count.failing()
+    timed = TimeWindow(3)
+    timed.record(10.0, failed=False, slow=False)
+    assert not timed.failing()
+    timed.record(10.5, failed=True, slow=False)
+    assert timed.failing()
+    timed.totals(14.0)  # the window moves past that second
+    assert not timed.failing()
