@@ -53,6 +53,8 @@ from facade.serving import Served, Serving
 __all__ = ["Call", "CallLane"]
 
 _SERVER = f"Server: {SERVER_SOFTWARE}\r\n"
+#: the status lines of the answers so far, by status (a route answers with one or two)
+_STATUS_LINES: dict[int, str] = {}
 #: query parameters the pipeline reads for itself (what to embed, which fields to keep)
 _PIPELINE_QUERY = ("include", "fields")
 
@@ -136,8 +138,13 @@ class CallLane(Lane):
                 body = compressed(body, coding)
                 coding_lines += f"Content-Encoding: {coding}\r\n"
         head = "".join(f"{name}: {value}\r\n" for name, value in answer.headers.items())
+        status_line = _STATUS_LINES.get(answer.status)
+        if status_line is None:
+            status_line = _STATUS_LINES[answer.status] = (
+                f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}\r\n"
+            )
         return (
-            f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}\r\n{head}"
+            f"{status_line}{head}"
             f"{call.limit_lines}{coding_lines}{REQUEST_ID_HEADER}: {call.request_id}\r\n"
             f"Content-Length: {len(body)}\r\nDate: {rfc822_formatted_time()}\r\n{_SERVER}\r\n"
         ).encode() + body

@@ -178,9 +178,6 @@ class _LaneConnection(RequestHandler):
             self._keep_alive_from_now()
         else:
             assert call is not None and self._calls is not None
-            if self._keepalive_handle is not None:  # not idle while the call is in flight
-                self._keepalive_handle.cancel()
-                self._keepalive_handle = None
             self._call = self._loop.create_task(self._answer_call(self._calls, call))
         return True
 
@@ -226,6 +223,15 @@ class _LaneConnection(RequestHandler):
         self._messages.clear()
         if len(self._held) >= self._max_msg_queue_size and not self._buffer_paused:
             self._pause_reading_for_buffer()
+
+    def _process_keepalive(self) -> None:
+        """aiohttp's keep-alive check, which takes a waiting handler task for an idle
+        connection: one whose call is in flight is not idle (the call's answer arms the check
+        again)."""
+        if self._call is not None:
+            self._keepalive_handle = None
+            return
+        super()._process_keepalive()
 
     def _keep_alive_from_now(self) -> None:
         """What aiohttp's handler does after each answer: the connection may idle this long."""

@@ -347,16 +347,22 @@ async def test_the_connection_is_not_idle_while_a_call_is_in_flight(
     gateways: Gateways, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """aiohttp closes a connection idle past its keep-alive time; one whose call is in flight
-    is not idle, and its keep-alive time starts again from the call's answer."""
+    is not idle, even when its keep-alive time runs out meanwhile, and its keep-alive time
+    starts again from the call's answer."""
     raw = await _connected(gateways)
     [connection] = gateways.lane.server.runner.server.connections  # type: ignore[union-attr]
     held = _Held(gateways.call_lane, monkeypatch)
     await raw.send(get(STOCK))
     await held.wait()
-    assert connection._keepalive_handle is None
+    connection._next_keepalive_close_time = connection._loop.time() - 1  # ran out
+    connection._process_keepalive()  # as its timer would
+    assert not connection._force_close, "the connection was closed while its call was in flight"
     held.released.set()
     assert (await raw.answer())[0] == 200
     assert connection._keepalive_handle is not None
+    assert connection._next_keepalive_close_time > connection._loop.time()
+    await raw.send(get(STOCK))
+    assert (await raw.answer())[0] == 200
     await raw.close()
 
 
