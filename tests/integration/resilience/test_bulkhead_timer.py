@@ -62,3 +62,26 @@ async def test_a_slot_freed_during_the_wait_is_granted_and_the_timer_is_harmless
     await asyncio.wait_for(asyncio.gather(holder(), waiter()), timeout=2.0)
     assert release.is_set()
     assert bulkhead.in_flight == 0 and bulkhead.waiting == 0
+
+
+async def test_a_later_waiter_is_refused_at_its_own_end_not_at_an_earlier_ones() -> None:
+    """A waiter that joined later than another ends later: when the timer fires for the first
+    one's end, the second keeps waiting until its own."""
+    bulkhead = full_bulkhead()
+    started = time.monotonic()
+    ended: list[float] = []
+
+    async def wait(after: float) -> None:
+        await asyncio.sleep(after)
+        try:
+            async with bulkhead.slot():
+                raise AssertionError("entered a full bulkhead")
+        except BulkheadFull:
+            ended.append(time.monotonic() - started)
+
+    async with bulkhead.slot():
+        await asyncio.wait_for(asyncio.gather(wait(0.0), wait(WAIT_S * 0.6)), timeout=2.0)
+    first, second = ended
+    assert WAIT_S * 0.9 <= first < WAIT_S * 1.5
+    assert WAIT_S * 1.5 <= second < 1.0
+    assert bulkhead.waiting == 0 and bulkhead.in_flight == 0
