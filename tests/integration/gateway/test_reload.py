@@ -19,8 +19,8 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.registry import AdapterRegistry
-from facade.app import RELOADER, RUNTIME, create_app
-from facade.connection import HIT_LANE
+from facade.app import RELOADER, RUNTIME, SERVING, create_app
+from facade.connection import CALL_LANE, HIT_LANE
 from facade.runtime import Runtime
 from facade.settings import load_settings
 from tests.support.credentials import TEST_API_KEY, TEST_API_KEY_HASH
@@ -298,6 +298,42 @@ async def test_a_request_in_flight_finishes_on_the_generation_it_started_on(
     assert response.status == 200
     assert await response.json() == {"id": "1", "name": "one"}  # the old generation's mapping
     await _settle(lambda: old.closed)
+
+
+UNCACHED_THING = """\
+  GET /api/v1/things/{id}/elsewhere:
+    backend: other
+    operation: get
+    request: {id: path.id}
+"""
+
+
+async def test_a_call_lane_read_in_flight_keeps_its_generation_until_it_ends(
+    client: TestClient, config_file: Path
+) -> None:
+    """An uncached read the call lane serves (a kept-alive connection's second request) stays
+    pinned to the generation it started on across a reload, and lets it go when it ends."""
+    rewrite(config_file, config(extra_route=UNCACHED_THING))
+    assert (await reload(client))[0] == 200
+    lane, path = client.app[CALL_LANE], "/api/v1/things/9/elsewhere"
+    assert (await client.get(path)).status == 200  # the route resolved
+    other = adapter(client, "other")
+    other.gate = asyncio.Event()
+    before, answered = client.app[SERVING].current, lane.answered
+    pending = asyncio.ensure_future(client.get(path))
+    await _settle(lambda: len(other.calls) == 2)
+    rewrite(config_file, config(extra_route=UNCACHED_THING, name_field="title"))
+
+    assert (await reload(client))[0] == 200
+    assert client.app[SERVING].current is not before
+    assert before.in_flight == 1  # still serving the held read
+
+    other.gate.set()
+    response = await pending
+    assert response.status == 200
+    assert await response.json() == {"name": "nine"}
+    assert lane.answered == answered + 1, "the held read was not the call lane's"
+    assert before.in_flight == 0
 
 
 async def test_a_revoked_api_key_is_refused_after_reload(
