@@ -185,12 +185,15 @@ class _LaneConnection(RequestHandler):
         """Write the call's answer, then hand what arrived meanwhile to the handler task."""
         try:
             answer = await lane.answer(call)
-        except BaseException:  # cancelled (the loop is going away): no answer will come
-            self._call = None
+        except BaseException as exc:  # cancelled (the loop is going away), or a fault of the
+            self._call = None  # lane's own after the answer was made: none will be sent
             self._held.clear()
             if self.transport is not None:
                 self.transport.close()
-            raise
+            if not isinstance(exc, Exception):
+                raise
+            log.exception("the call lane failed; the connection is closed")
+            return
         self._call = None
         transport = self.transport
         if transport is None:  # the client left: nothing to write, nothing held to answer

@@ -380,3 +380,21 @@ async def test_a_failing_lane_costs_no_answer(
     assert (await raw.answer())[0] == 200
     assert "a lane failed" in gateways.log.getvalue()
     await raw.close()
+
+
+async def test_a_lane_failing_after_its_claim_closes_the_connection_and_says_so(
+    gateways: Gateways, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the lane fail after it claimed a request (no answer to send), the client is not
+    left waiting: the connection closes, and the fault is logged."""
+
+    async def broken(_: Call) -> bytes:
+        raise RuntimeError("a fault in the lane")
+
+    monkeypatch.setattr(gateways.call_lane, "answer", broken)
+    raw = await _connected(gateways)
+    await raw.send(get(STOCK))
+    async with asyncio.timeout(10):
+        assert await raw.reader.read() == b""
+    assert "the call lane failed" in gateways.log.getvalue()
+    await raw.close()
